@@ -1,0 +1,3 @@
+"""rigorlab: rigour and transparency tools for RL-trained reasoning models."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,70 @@
+"""The `rigorlab` command line: thin wiring, no logic.
+
+Each package contributes its commands through a `commands.py` module with a
+`register(app)` function; this file only collects them and turns a
+`UserError` into one sentence and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+
+import typer
+
+from rigorlab.errors import UserError
+
+COMMAND_MODULES = (
+    "rigorlab.rl.commands",          # train, pretrain
+    "rigorlab.theory.commands",      # theory
+    "rigorlab.metrics.commands",     # diversity
+    "rigorlab.disclosure.commands",  # frameworks, card
+    "rigorlab.disclosure.audit_commands",  # audit
+    "rigorlab.study.commands",       # run, runs, report, study
+)
+
+app = typer.Typer(
+    name="rigorlab",
+    help="Train GRPO-family policies with every choice explicit, measure collapse, "
+    "and audit disclosure.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name) is None:  # module not written yet
+            continue
+        importlib.import_module(name).register(app)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, mapping user mistakes to one line on stderr."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except UserError as exc:
+        typer.echo(f"rigorlab: error: {exc}", err=True)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("rigorlab: aborted", err=True)
+        return 130
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""Typed training configs (pydantic), YAML in and out, errors that name the field.
+
+Every field is documented once, here; `rigorlab train --help-config` prints
+these descriptions. Field names follow TRL where users already know them
+(beta, epsilon, epsilon_high, num_generations, loss_type, scale_rewards).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from rigorlab.errors import UserError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ComponentSpec(_Strict):
+    """A registered component by name (or `package.module:Class`) with its parameters."""
+
+    name: str = Field(description="Registered name or import path 'package.module:Class'.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments for the component.")
+
+
+class TaskConfig(_Strict):
+    name: str = Field("pairs", description="Task: pairs | chain | jsonl | package.module:Class.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Task parameters (e.g. path for jsonl).")
+
+
+class TinyModelConfig(_Strict):
+    """Architecture of the embedded Llama-style model (about 340k parameters by default)."""
+
+    hidden_size: int = Field(96, gt=0, description="Width of the residual stream.")
+    num_hidden_layers: int = Field(3, gt=0, description="Transformer blocks.")
+    num_attention_heads: int = Field(4, gt=0, description="Attention heads (hidden_size must divide).")
+    intermediate_size: int = Field(256, gt=0, description="MLP width.")
+    max_position_embeddings: int = Field(128, gt=0, description="Longest sequence (prompt + completion).")
+
+
+class PretrainConfig(_Strict):
+    """The synthetic supervised corpus that makes the reference policy."""
+
+    zipf: float = Field(1.0, ge=0, description="Zipf exponent of the reference's preference among correct answers (pairs) or orders (chain); 0 = uniform.")
+    error_rate: float = Field(0.25, ge=0, le=1, description="Share of corpus examples with a wrong answer, so RL has mistakes to fix.")
+    examples: int = Field(20000, gt=0, description="Corpus size.")
+    steps: int = Field(600, gt=0, description="Optimiser steps.")
+    batch_size: int = Field(128, gt=0, description="Sequences per step.")
+    learning_rate: float = Field(3e-3, gt=0, description="AdamW learning rate.")
+    seed: int = Field(0, description="Seed of the corpus and the initial weights.")
+
+
+class PolicyConfig(_Strict):
+    model: str = Field("tiny", description="'tiny' (embedded, pretrained on the task) or a local Hugging Face causal-LM directory.")
+    tiny: TinyModelConfig = Field(default_factory=TinyModelConfig, description="Architecture when model = tiny.")
+    pretrain: PretrainConfig = Field(default_factory=PretrainConfig, description="Pretraining of the tiny reference.")
+
+
+class KLConfig(_Strict):
+    """The KL regulariser of GRPO (THEORY.md section 2)."""
+
+    direction: Literal["reverse", "forward"] = Field("reverse", description="KL(pi||pi_ref) = reverse, KL(pi_ref||pi) = forward (forward needs estimator full).")
+    estimator: Literal["k1", "k2", "k3", "full"] = Field("k3", description="Per-token estimator; full = exact over the vocabulary.")
+    placement: Literal["loss", "reward"] = Field("loss", description="Add beta*KL to the loss, or subtract it from the reward.")
+
+
+class GRPOConfig(_Strict):
+    steps: int = Field(60, gt=0, description="Training steps.")
+    prompts_per_step: int = Field(8, gt=0, description="Prompts per step.")
+    num_generations: int = Field(8, gt=1, description="G: completions per prompt (the group).")
+    learning_rate: float = Field(5e-4, gt=0, description="AdamW learning rate.")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    beta: float = Field(0.04, ge=0, description="KL coefficient (initial value if a controller moves it).")
+    kl: KLConfig = Field(default_factory=KLConfig, description="KL direction, estimator and placement.")
+    entropy_coef: float = Field(0.0, ge=0, description="Entropy-bonus coefficient (0 = off).")
+    epsilon: float = Field(0.2, gt=0, description="PPO clip range (lower side).")
+    epsilon_high: Optional[float] = Field(None, gt=0, description="Upper clip (DAPO clip-higher); None = epsilon.")
+    num_iterations: int = Field(1, gt=0, description="Inner optimisation epochs per batch (mu).")
+    loss_type: Literal["grpo", "dapo", "dr_grpo"] = Field("grpo", description="Token aggregation (THEORY.md section 1).")
+    scale_rewards: bool = Field(True, description="Divide advantages by the group's reward std (GRPO); false = Dr. GRPO.")
+    temperature: float = Field(1.0, gt=0, description="Sampling temperature.")
+    top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling mass.")
+    max_new_tokens: int = Field(8, gt=0, description="Longest completion.")
+    max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
+
+
+class RewardConfig(_Strict):
+    correctness: float = Field(1.0, description="Weight of the verifier's score.")
+    format: float = Field(0.0, description="Weight of the format component (1 if the completion follows the task format).")
+    length: float = Field(0.0, description="Weight of the length component (-(tokens / max_new_tokens)).")
+    shapers: list[ComponentSpec] = Field(default_factory=list, description="Reward shapers applied in order (count_bonus, mara, ...).")
+
+
+class EvalConfig(_Strict):
+    prompts: int = Field(0, ge=0, description="Evaluation prompts; 0 = every distinct target of a finite task (else 16).")
+    samples: int = Field(64, gt=0, description="Samples per prompt (n of pass@k).")
+    ks: list[int] = Field(default_factory=lambda: [1, 2, 4, 8, 16, 32, 64], description="k values of the pass@k curve.")
+    temperature: float = Field(1.0, gt=0, description="Sampling temperature at evaluation.")
+
+
+class TrainConfig(_Strict):
+    """One training run: task, reference policy, GRPO settings, rewards, remedies."""
+
+    seed: int = Field(0, description="Seed of prompts, sampling and updates.")
+    device: Literal["cpu", "cuda"] = Field("cpu", description="cpu, or cuda (bf16 autocast where supported).")
+    threads: int = Field(0, ge=0, description="torch threads (0 = torch's default).")
+    task: TaskConfig = Field(default_factory=TaskConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    grpo: GRPOConfig = Field(default_factory=GRPOConfig)
+    reward: RewardConfig = Field(default_factory=RewardConfig)
+    loss: ComponentSpec = Field(default_factory=lambda: ComponentSpec(name="ppo_clip"), description="Policy loss: ppo_clip | clip_cov | kl_cov.")
+    regularisers: list[ComponentSpec] = Field(default_factory=list, description="Extra regularisers beyond KL and entropy.")
+    controllers: dict[str, ComponentSpec] = Field(default_factory=dict, description="Coefficient name (beta, entropy_coef) -> controller.")
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    save_every: int = Field(10, gt=0, description="Checkpoint every N steps.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "TrainConfig":
+        if self.grpo.kl.direction == "forward" and self.grpo.kl.estimator != "full":
+            raise ValueError("grpo.kl.direction 'forward' needs grpo.kl.estimator 'full' (THEORY.md section 2)")
+        t = self.policy.tiny
+        if t.hidden_size % t.num_attention_heads:
+            raise ValueError("policy.tiny.hidden_size must be a multiple of policy.tiny.num_attention_heads")
+        return self
+
+    def hash(self) -> str:
+        """A short content hash of the config (for caches and the run index)."""
+        return config_hash(self.model_dump(mode="json"))
+
+
+def config_hash(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _format_error(source: str, exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if not loc:
+        return f"{source}: {msg}"
+    if err["type"] == "extra_forbidden":
+        return f"{source}: unknown field {loc!r}"
+    got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+    return f"{source}: field {loc!r}: {msg}{got}"
+
+
+def set_dotted(data: dict, dotted: str, value: Any) -> None:
+    """Set `a.b.c = value` inside nested dicts, creating levels as needed."""
+    keys = dotted.split(".")
+    cur = data
+    for k in keys[:-1]:
+        nxt = cur.get(k)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            cur[k] = nxt
+        cur = nxt
+    cur[keys[-1]] = value
+
+
+def parse_overrides(items: list[str]) -> list[tuple[str, Any]]:
+    """`key=value` strings -> (key, YAML-parsed value)."""
+    out = []
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set expects key=value, got {item!r}")
+        try:
+            out.append((key.strip(), yaml.safe_load(raw) if raw.strip() else None))
+        except yaml.YAMLError:
+            out.append((key.strip(), raw))
+    return out
+
+
+def read_yaml_mapping(path: str | Path) -> dict:
+    """Read a YAML file that must hold a mapping; UserError names the file and line."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"config file {p} does not exist")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise UserError(f"{p} is not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise UserError(f"{p}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise UserError(f"{p}: the top level must be a mapping of fields")
+    return data
+
+
+def build_config(data: dict, source: str = "config", overrides: list[str] | None = None) -> TrainConfig:
+    data = json.loads(json.dumps(data))  # deep copy, plain types
+    for key, value in parse_overrides(overrides or []):
+        set_dotted(data, key, value)
+    try:
+        return TrainConfig.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(_format_error(source, exc)) from None
+
+
+def load_config(path: str | Path | None, overrides: list[str] | None = None) -> TrainConfig:
+    """Load a TrainConfig from YAML (None = defaults) with `--set` overrides applied."""
+    data = read_yaml_mapping(path) if path is not None else {}
+    return build_config(data, str(path) if path else "defaults", overrides)
+
+
+def dump_config(cfg: BaseModel) -> str:
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

@@ -1,0 +1,152 @@
+"""A small logistic-regression judge of "specific enough to earn the point".
+
+Fitted by Newton's method (IRLS) on standardised features with an L2
+penalty, so training is deterministic: no random initialisation, no
+sampling, a fixed number of iterations to convergence. Trained on the
+FMTI Dec 2025 reports (see `train_fmti.py`); the fitted parameters ship as
+`fmti_model.json` next to this file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from rigorlab.disclosure.audit.features import FEATURE_NAMES, PassageStats, Profile, combine, passage_stats
+from rigorlab.disclosure.schema import slug
+from rigorlab.errors import UserError
+
+MODEL_PATH = Path(__file__).resolve().parent / "fmti_model.json"
+PRIOR_FEATURE = "indicator_prior_logit"
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -35.0, 35.0)))
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
+
+
+def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 100,
+                 tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """L2-penalised logistic regression by Newton's method; the intercept is not penalised.
+
+    Returns (mean, scale, weights, bias) with features standardised as (x - mean) / scale.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-12] = 1.0
+    Z = np.c_[np.ones(len(X)), (X - mean) / scale]
+    w = np.zeros(Z.shape[1])
+    penalty = l2 * np.eye(Z.shape[1])
+    penalty[0, 0] = 0.0
+    for _ in range(iters):
+        p = _sigmoid(Z @ w)
+        grad = Z.T @ (p - y) + penalty @ w
+        hess = Z.T @ (Z * (p * (1.0 - p))[:, None]) + penalty
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if float(np.max(np.abs(step))) < tol:
+            break
+    return mean, scale, w[1:].copy(), float(w[0])
+
+
+@dataclass
+class SpecificityModel:
+    """Probability that a passage earns the indicator's point (FMTI-style human judgement)."""
+
+    feature_names: list[str]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+    threshold: float = 0.5
+    priors: dict[str, float] = field(default_factory=dict)   # slug(FMTI indicator) -> base rate
+    default_prior: float = 0.5
+    meta: dict = field(default_factory=dict)
+
+    def prior_logit(self, fmti_ids: list[str] | None) -> float:
+        """Log-odds of how often developers disclose this indicator (FMTI base rate).
+
+        Indicators of other frameworks use their FMTI crosswalk targets, else the mean rate.
+        """
+        rates = [self.priors[slug(i)] for i in (fmti_ids or []) if slug(i) in self.priors]
+        return logit(sum(rates) / len(rates) if rates else self.default_prior)
+
+    def design_row(self, profile: Profile, passage: str | PassageStats, prior_logit: float) -> np.ndarray:
+        st = passage if isinstance(passage, PassageStats) else passage_stats(passage)
+        return np.append(combine(profile, st), prior_logit)
+
+    def predict_rows(self, rows: np.ndarray) -> np.ndarray:
+        Z = (np.atleast_2d(rows) - self.mean) / self.scale
+        return _sigmoid(Z @ self.weights + self.bias)
+
+    def predict(self, profile: Profile, passage: str | PassageStats, prior_logit: float) -> float:
+        return float(self.predict_rows(self.design_row(profile, passage, prior_logit))[0])
+
+    def contributions(self, profile: Profile, passage: str | PassageStats,
+                      prior_logit: float) -> dict[str, float]:
+        """Per-feature contribution to the log-odds: why the model decided as it did."""
+        z = (self.design_row(profile, passage, prior_logit) - self.mean) / self.scale
+        return {n: float(v) for n, v in zip(self.feature_names, z * self.weights)}
+
+    def to_json(self) -> dict:
+        r = lambda a: [round(float(v), 12) for v in a]  # noqa: E731 - stable text across runs
+        return {
+            "kind": "logistic-regression",
+            "feature_names": list(self.feature_names),
+            "mean": r(self.mean),
+            "scale": r(self.scale),
+            "weights": r(self.weights),
+            "bias": round(self.bias, 12),
+            "threshold": self.threshold,
+            "default_prior": round(self.default_prior, 12),
+            "priors": {k: round(v, 12) for k, v in sorted(self.priors.items())},
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict, source: str = "model") -> "SpecificityModel":
+        expected = list(FEATURE_NAMES) + [PRIOR_FEATURE]
+        if data.get("feature_names") != expected:
+            raise UserError(
+                f"{source}: its features {data.get('feature_names')} do not match this version of "
+                "rigorlab; retrain it with `python -m rigorlab.disclosure.audit.train_fmti`."
+            )
+        return cls(
+            feature_names=list(data["feature_names"]),
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            scale=np.asarray(data["scale"], dtype=np.float64),
+            weights=np.asarray(data["weights"], dtype=np.float64),
+            bias=float(data["bias"]),
+            threshold=float(data.get("threshold", 0.5)),
+            priors={k: float(v) for k, v in data.get("priors", {}).items()},
+            default_prior=float(data.get("default_prior", 0.5)),
+            meta=dict(data.get("meta", {})),
+        )
+
+
+def load_model(path: str | Path | None = None) -> SpecificityModel:
+    """The shipped model, or a retrained one from `path`."""
+    if path is None:
+        return _default_model()
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read the classifier file {p}: {exc}.") from exc
+    return SpecificityModel.from_json(data, str(p))
+
+
+@lru_cache(maxsize=1)
+def _default_model() -> SpecificityModel:
+    return SpecificityModel.from_json(json.loads(MODEL_PATH.read_text(encoding="utf-8")), str(MODEL_PATH))

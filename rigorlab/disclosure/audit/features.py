@@ -1,0 +1,172 @@
+"""Specificity features of a passage with respect to one indicator.
+
+The FMTI's human scorers award a point for specific, checkable disclosure:
+numbers with units, named data sets and tools, links, described procedures
+(Bommasani et al., FMTI 2023/2025 scoring notes). The same function feeds
+the classifier at training time (FMTI report text) and at audit time (a
+retrieved passage), so the model sees identical inputs in both settings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rigorlab.disclosure.audit import text as T
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "empty",
+    "non_disclosure",
+    "log_words",
+    "log_numbers",
+    "log_numbers_with_unit",
+    "log_years",
+    "log_urls",
+    "log_proper_names",
+    "log_acronyms",
+    "log_bullets",
+    "procedure_rate",
+    "hedge_rate",
+    "vague_phrases",
+    "query_coverage",
+    "log_query_hits",
+    "asks_number_x_has_unit",
+    "asks_names_x_proper",
+    "asks_process_x_procedure",
+    "asks_number_x_missing",
+    "title_coverage",
+    "non_disclosure_short",
+)
+
+_ASKS_NUMBER = re.compile(
+    r"\b(?:how (?:much|many|long)|number of|amount|size|quantity|percentage|proportion|count|"
+    r"duration|flops?|compute|emissions?|energy|hours|cost|precision|significant figure|volume)\b",
+    re.IGNORECASE,
+)
+_ASKS_NAMES = re.compile(
+    r"\b(?:top-?\d+|list|which|names?|identify|identity|sources?|providers?|channels?|who|entity|"
+    r"organi[sz]ations?|partners?|third[- ]part\w+|commitments?)\b",
+    re.IGNORECASE,
+)
+_ASKS_PROCESS = re.compile(
+    r"\b(?:how (?:does|do|is|are|was|were)|process(?:es)?|methods?|methodology|procedures?|steps?|"
+    r"protocols?|techniques?|mechanisms?|approach|pipeline)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What an indicator asks for: its words, its title's words, and whether it wants
+    numbers, names or a described process."""
+
+    words: frozenset[str]
+    title_words: frozenset[str]
+    asks_number: float
+    asks_names: float
+    asks_process: float
+
+
+def indicator_profile(title: str, text: str) -> Profile:
+    """Profile of an indicator from its title and its full wording (question, notes...)."""
+    full = f"{title} {text}"
+    return Profile(
+        words=frozenset(T.tokenize(full)),
+        title_words=frozenset(T.tokenize(title)),
+        asks_number=float(bool(_ASKS_NUMBER.search(full))),
+        asks_names=float(bool(_ASKS_NAMES.search(full))),
+        asks_process=float(bool(_ASKS_PROCESS.search(full))),
+    )
+
+
+def _log(n: int | float) -> float:
+    return math.log1p(n)
+
+
+@dataclass(frozen=True)
+class PassageStats:
+    """The indicator-independent part of the features, computed once per passage."""
+
+    tokens: frozenset[str]
+    n_words: int
+    numbers: int
+    with_unit: int
+    years: int
+    urls: int
+    proper: int
+    acronyms: int
+    bullets: int
+    procedure: int
+    hedges: int
+    vague: int
+    refuses: bool
+
+    @property
+    def specific(self) -> bool:
+        """Carries at least one checkable fact: a number with a unit, a link, a date or a name."""
+        return bool(self.with_unit or self.urls or self.years or self.proper >= 2)
+
+
+def passage_stats(passage: str) -> PassageStats:
+    text = passage.strip()
+    words = T.raw_words(text)
+    return PassageStats(
+        tokens=frozenset(T.tokenize(text)),
+        n_words=len(words),
+        numbers=len(T.NUMBER.findall(text)),
+        with_unit=len(T.NUMBER_WITH_UNIT.findall(text)),
+        years=len(T.YEAR_OR_DATE.findall(text)),
+        urls=len(T.URL.findall(text)),
+        proper=len(T.PROPER.findall(text)),
+        acronyms=len(T.ACRONYM_OR_MIXED.findall(text)),
+        bullets=len(T.BULLET.findall(text)),
+        procedure=sum(1 for w in words if w in T.PROCEDURE_WORDS),
+        hedges=sum(1 for w in words if w in T.HEDGES),
+        vague=len(T.VAGUE_PATTERNS.findall(text)),
+        refuses=bool(T.NON_DISCLOSURE.search(text)),
+    )
+
+
+def combine(profile: Profile, st: PassageStats) -> np.ndarray:
+    """Feature vector (order: FEATURE_NAMES) of a passage's stats judged against an indicator."""
+    n = st.n_words
+    if n == 0:
+        out = np.zeros(len(FEATURE_NAMES))
+        out[0] = 1.0
+        out[FEATURE_NAMES.index("asks_number_x_missing")] = profile.asks_number
+        return out
+    hits = len(profile.words & st.tokens)
+    refuses = float(st.refuses)
+    return np.array(
+        [
+            0.0,
+            refuses,
+            _log(n),
+            _log(st.numbers),
+            _log(st.with_unit),
+            _log(st.years),
+            _log(st.urls),
+            _log(st.proper),
+            _log(st.acronyms),
+            _log(st.bullets),
+            st.procedure / n,
+            st.hedges / n,
+            float(st.vague),
+            hits / max(1, len(profile.words)),
+            _log(hits),
+            profile.asks_number * _log(st.with_unit),
+            profile.asks_names * _log(st.proper),
+            profile.asks_process * min(1.0, 10.0 * st.procedure / n),
+            profile.asks_number * float(st.with_unit == 0),
+            len(profile.title_words & st.tokens) / max(1, len(profile.title_words)),
+            refuses * float(n < 30),
+        ]
+    )
+
+
+def passage_features(profile: Profile, passage: str) -> np.ndarray:
+    """Feature vector (order: FEATURE_NAMES) of `passage` judged against an indicator profile."""
+    return combine(profile, passage_stats(passage))

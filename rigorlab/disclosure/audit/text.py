@@ -1,0 +1,98 @@
+"""Tokenisation and the lexical cues the judge and the classifier share.
+
+One place for the regular expressions, so that training (on FMTI report
+text) and auditing (on passages of a card) see exactly the same features.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+
+STOPWORDS = frozenset(
+    """a an and are as at be been being but by can could did do does done for from had has have
+    having how i if in into is it its itself may might more most must no nor not of on once only or
+    other our ours out over own same shall should so some such than that the their theirs them then
+    there these they this those through to too under until up upon very was we were what when where
+    which while who whom why will with would you your yours also any each about above after again
+    against all am because before below between both during few further here just s t don now e g
+    eg ie i.e etc via per within without whether""".split()
+)
+
+
+def _stem(tok: str) -> str:
+    """Crude plural/suffix folding so 'datasets' matches 'dataset' (no dependency needed)."""
+    if len(tok) > 4 and tok.endswith("ies"):
+        return tok[:-3] + "y"
+    if len(tok) > 3 and tok.endswith("s") and not tok.endswith("ss") and not tok.endswith("us"):
+        return tok[:-1]
+    return tok
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, stop-word-free, lightly stemmed word tokens."""
+    return [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS and len(t) > 1]
+
+
+def raw_words(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+URL = re.compile(r"https?://[^\s)>\]\"']+|www\.[^\s)>\]\"']+|\b[\w.-]+\.(?:com|org|ai|io|net|edu|gov)/[^\s)>\]]*")
+NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*(?:\s*(?:%|[kmbt]\b|[KMBT]\b))?")
+NUMBER_WITH_UNIT = re.compile(
+    r"[$\u20ac\u00a3]\s?\d[\d,.]*\s*[kKmMbB]?\b|\d[\d,.]*\s*(?:%|percent|[kKmMbBtT]\b|thousand|million|billion|trillion|tokens?|parameters?|params|"
+    r"examples?|samples?|documents?|images?|hours?|gpus?|tpus?|h100s?|a100s?|h800s?|flops?|days?|"
+    r"languages?|tb|gb|mb|kwh|mwh|tco2e?|tons?|words?|pairs?|prompts?|annotators?|people|employees?)\b",
+    re.IGNORECASE,
+)
+YEAR_OR_DATE = re.compile(
+    r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\s+\d{1,4}\b",
+    re.IGNORECASE,
+)
+# Capitalised or mixed-case words that are not sentence-initial: names of data sets, tools, bodies.
+PROPER = re.compile(r"(?<=[a-z0-9,;:(]\s)(?:[A-Z][a-z]*[A-Z0-9][\w-]*|[A-Z][a-z]{2,}|[A-Z]{2,}[\w-]*)")
+ACRONYM_OR_MIXED = re.compile(r"\b(?:[A-Z]{2,}[0-9A-Za-z-]*|[A-Za-z]+[0-9][\w.-]*|[a-z]+[A-Z][\w-]*)\b")
+BULLET = re.compile(r"(?m)^\s*(?:[-*+\u2022]|\(?[0-9ivx]{1,4}[.)])\s+")
+
+PROCEDURE_WORDS = frozenset(
+    """filter filtered filtering remove removed removing dedup deduplicate deduplicated deduplication
+    decontaminate decontaminated decontamination classifier classifiers heuristic heuristics threshold
+    thresholds pipeline annotate annotated annotation annotators label labeled labelled review reviewed
+    audit audited evaluate evaluated evaluation measure measured benchmark benchmarks procedure
+    process protocol method methodology step steps stage stages red-team red-teaming tested test testing
+    sampled sampling crawl crawled crawler trained finetuned fine-tuned rlhf sft dpo grpo ppo
+    report reporting submit form email contact policy""".split()
+)
+
+HEDGES = frozenset(
+    """may might could some various several certain generally typically often usually broadly diverse
+    variety range mix mixture numerous many high-quality large vast massive substantial wide""".split()
+)
+
+# Phrases that mention a topic without checkable substance (FRAMEWORKS.md: "All from the
+# internet" earns no point in the FMTI).
+VAGUE_PATTERNS = re.compile(
+    r"\b(?:publicly[ -]available (?:data|sources?|datasets?|information|text)|"
+    r"(?:from|on|across) the (?:internet|web)|internet[- ]scale|web[- ]scale|"
+    r"(?:a|an) (?:large|massive|vast|huge|broad|diverse|wide) (?:corpus|collection|amount|dataset|variety|range|mix)|"
+    r"(?:diverse|high[- ]quality|curated|various|multiple|a (?:mix|mixture|variety) of) (?:data|datasets?|sources?|corpora)|"
+    r"mix(?:ture)? of (?:publicly available|public|licensed|proprietary)|"
+    r"(?:industry[- ])?(?:best|standard) practices?|state[- ]of[- ]the[- ]art techniques?|"
+    r"extensive(?:ly)? (?:test|tested|testing|evaluat\w+)|rigorous(?:ly)? (?:test\w*|evaluat\w+)|"
+    r"(?:we|the team) (?:take|takes) .{0,20}(?:seriously|responsib\w+))",
+    re.IGNORECASE,
+)
+
+NON_DISCLOSURE = re.compile(
+    r"\b(?:not (?:publicly )?(?:disclosed?|shared|released|provided|available|reported|published|made public)|"
+    r"(?:do|does|will|can|did) not (?:publicly )?(?:disclose|share|release|provide|report|publish)|"
+    r"(?:cannot|can't|won't|don't|doesn't) (?:publicly )?(?:disclose|share|release|provide|report)|"
+    r"no (?:information|details?|data|disclosure)(?: (?:is|was|are))? (?:provided|available|found|given|disclosed)|"
+    r"^\s*(?:none|n/?a|no information\.?|not disclosed\.?|unknown|tbd|to be announced)\s*\.?\s*$|"
+    r"proprietary and (?:not|confidential)|confidential (?:and|information)|"
+    r"we are not (?:able|allowed) to (?:disclose|share))",
+    re.IGNORECASE | re.MULTILINE,
+)

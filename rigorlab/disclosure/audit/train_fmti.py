@@ -1,0 +1,173 @@
+"""Train the specificity classifier on the FMTI Dec 2025 transparency reports.
+
+Data: six developers x 100 indicators, each with the disclosure text the
+FMTI scored and the human 0/1 score (stanford-crfm/fmti, CC BY 4.0,
+Bommasani et al.). Features: `features.py` plus the indicator's base rate
+across developers (Dec2025_scores.csv), always computed WITHOUT the
+developer being scored, so the feature means the same thing at training time
+as when auditing a new developer's card.
+
+    python -m rigorlab.disclosure.audit.train_fmti --reference ../shared/reference/fmti
+
+rewrites `fmti_model.json`; the same inputs give byte-identical output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rigorlab.disclosure.audit.classifier import (
+    MODEL_PATH, PRIOR_FEATURE, SpecificityModel, fit_logistic, logit,
+)
+from rigorlab.disclosure.audit.features import FEATURE_NAMES, indicator_profile, passage_features
+from rigorlab.disclosure.schema import slug
+from rigorlab.errors import UserError
+from rigorlab.io import atomic_write_json
+
+DEFAULT_REFERENCE = Path(__file__).resolve().parents[4] / "shared" / "reference" / "fmti"
+L2 = 1.0
+
+
+@dataclass(frozen=True)
+class Example:
+    developer: str
+    indicator: str
+    domain: str
+    subdomain: str
+    title_text: str
+    indicator_text: str
+    disclosure: str
+    label: int
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            return list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UserError(f"cannot read FMTI file {path}: {exc}.") from exc
+
+
+def report_files(reference: Path) -> list[Path]:
+    files = sorted((reference / "reports").glob("*_fmtransparencyreport_*.csv"))
+    if not files:
+        raise UserError(f"no FMTI reports (*_fmtransparencyreport_*.csv) under {reference / 'reports'}.")
+    return files
+
+
+def developer_name(report: Path) -> str:
+    """'AI21_Labs_fmtransparencyreport_Dec2025.csv' -> 'AI21 Labs' (the scores' column name)."""
+    return report.name.split("_fmtransparencyreport")[0].replace("_", " ")
+
+
+def load_examples(reference: Path = DEFAULT_REFERENCE) -> list[Example]:
+    """Every (developer, indicator) pair of the reports, with its subdomain and human score."""
+    meta = {r["Indicator"].strip(): r for r in _read_csv(reference / "Dec2025_indicators.csv")}
+    out: list[Example] = []
+    for f in report_files(reference):
+        dev = developer_name(f)
+        for row in _read_csv(f):
+            name = row["Indicator"].strip()
+            m = meta.get(name, {})
+            out.append(Example(
+                developer=dev, indicator=name,
+                domain=m.get("Domain", "").strip(), subdomain=m.get("Subdomain", "").strip(),
+                title_text=name,
+                indicator_text=f"{row.get('Definition', '')} {row.get('Notes', '')}",
+                disclosure=row.get("Disclosure", "") or "",
+                label=int(row["Score"].strip()),
+            ))
+    return out
+
+
+def load_scores(reference: Path = DEFAULT_REFERENCE) -> dict[str, dict[str, int]]:
+    """slug(indicator) -> {developer: 0/1} from Dec2025_scores.csv (13 developers)."""
+    table: dict[str, dict[str, int]] = {}
+    for row in _read_csv(reference / "Dec2025_scores.csv"):
+        name = row.pop("Indicator").strip()
+        table[slug(name)] = {d.strip(): int(v) for d, v in row.items() if v not in (None, "")}
+    return table
+
+
+def base_rate(scores: dict[str, dict[str, int]], indicator: str, exclude: set[str]) -> float:
+    """Laplace-smoothed share of developers (other than `exclude`) that disclose the indicator."""
+    vals = [v for d, v in scores.get(slug(indicator), {}).items() if d not in exclude]
+    return (sum(vals) + 1.0) / (len(vals) + 2.0)
+
+
+def design_matrix(examples: list[Example], scores: dict[str, dict[str, int]],
+                  exclude: set[str] = frozenset()) -> np.ndarray:
+    """Rows of features; the prior leaves out each row's own developer and `exclude`."""
+    rows = []
+    for ex in examples:
+        prof = indicator_profile(ex.title_text, ex.indicator_text)
+        prior = base_rate(scores, ex.indicator, exclude | {ex.developer})
+        rows.append(np.append(passage_features(prof, ex.disclosure), logit(prior)))
+    return np.asarray(rows)
+
+
+def fit_model(examples: list[Example], scores: dict[str, dict[str, int]],
+              exclude: set[str] = frozenset(), meta: dict | None = None) -> SpecificityModel:
+    """Fit on `examples`; priors at audit time use every developer not in `exclude`."""
+    X = design_matrix(examples, scores, set(exclude))
+    y = np.asarray([ex.label for ex in examples], dtype=np.float64)
+    mean, scale, w, b = fit_logistic(X, y, l2=L2)
+    priors = {k: base_rate(scores, k, set(exclude)) for k in sorted(scores)}
+    return SpecificityModel(
+        feature_names=list(FEATURE_NAMES) + [PRIOR_FEATURE], mean=mean, scale=scale, weights=w,
+        bias=b, priors=priors, default_prior=float(np.mean(list(priors.values()))), meta=meta or {},
+    )
+
+
+def _digest(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def train(reference: Path = DEFAULT_REFERENCE) -> SpecificityModel:
+    """The shipped model: all six reports, priors from all thirteen developers."""
+    reference = Path(reference)
+    if not (reference / "Dec2025_scores.csv").is_file():
+        raise UserError(f"FMTI reference data not found at {reference} (need Dec2025_scores.csv and reports/).")
+    examples = load_examples(reference)
+    inputs = [reference / "Dec2025_indicators.csv", reference / "Dec2025_scores.csv", *report_files(reference)]
+    meta = {
+        "source": "stanford-crfm/fmti Dec 2025 transparency reports (CC BY 4.0, Bommasani et al.)",
+        "examples": len(examples),
+        "positives": int(sum(ex.label for ex in examples)),
+        "developers": sorted({ex.developer for ex in examples}),
+        "l2": L2,
+        "inputs_sha256": _digest(inputs),
+        "trainer": "python -m rigorlab.disclosure.audit.train_fmti",
+    }
+    return fit_model(examples, load_scores(reference), meta=meta)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE,
+                    help="folder holding Dec2025_scores.csv, Dec2025_indicators.csv and reports/")
+    ap.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model JSON")
+    args = ap.parse_args(argv)
+    try:
+        model = train(args.reference)
+    except UserError as exc:
+        print(f"train_fmti: error: {exc}", file=sys.stderr)
+        return 2
+    atomic_write_json(args.out, model.to_json())
+    print(f"wrote {args.out} ({model.meta['examples']} examples, {model.meta['positives']} disclosed)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Batched sampling with a KV cache, and scoring of given completions.
+
+One prefill over the left-padded prompts, then one cached forward per new
+token; sequences that emitted EOS are masked from then on. This is cheaper
+than `generate` for tiny models because it skips its per-step processor and
+stopping-criteria machinery, and it returns the sampling log-probs directly.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+from transformers import DynamicCache
+
+
+@lru_cache(maxsize=None)
+def _cache_kwarg(model_cls: type) -> str:
+    """transformers 5 renamed `past_key_values` to `cache`; accept either."""
+    return "cache" if "cache" in inspect.signature(model_cls.forward).parameters else "past_key_values"
+
+
+@dataclass
+class Rollout:
+    """Sampled completions of a batch of prompts (B rows)."""
+
+    prompt_ids: torch.Tensor        # (B, Lp) left-padded prompt ids (BOS first)
+    prompt_mask: torch.Tensor       # (B, Lp) 1 on real prompt tokens
+    completion_ids: torch.Tensor    # (B, T) sampled tokens, pad after EOS
+    completion_mask: torch.Tensor   # (B, T) 1 on completion tokens incl. EOS
+    sample_logp: torch.Tensor       # (B, T) log-prob of each sampled token under the sampling distribution
+
+    @property
+    def lengths(self) -> torch.Tensor:
+        return self.completion_mask.sum(1)
+
+
+def encode_prompts(tokenizer, prompts: list[str], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """[BOS] + prompt tokens, left-padded to the longest."""
+    bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
+    enc = [bos + tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    width = max(map(len, enc))
+    ids = torch.full((len(enc), width), tokenizer.pad_token_id, dtype=torch.long)
+    mask = torch.zeros((len(enc), width), dtype=torch.long)
+    for i, e in enumerate(enc):
+        ids[i, width - len(e):] = torch.tensor(e, dtype=torch.long)
+        mask[i, width - len(e):] = 1
+    return ids.to(device), mask.to(device)
+
+
+def _top_p_filter(logp: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Keep the smallest set of tokens whose mass reaches top_p; renormalise (log space)."""
+    sorted_logp, order = logp.sort(dim=-1, descending=True)
+    cum = sorted_logp.exp().cumsum(-1)
+    drop = cum - sorted_logp.exp() >= top_p          # mass before this token already enough
+    sorted_logp = sorted_logp.masked_fill(drop, float("-inf"))
+    out = torch.full_like(logp, float("-inf")).scatter(-1, order, sorted_logp)
+    return torch.log_softmax(out, dim=-1)
+
+
+@torch.no_grad()
+def sample(model, tokenizer, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, max_new_tokens: int,
+           temperature: float = 1.0, top_p: float = 1.0, generator: torch.Generator | None = None) -> Rollout:
+    """Sample one completion per row of `prompt_ids` (repeat rows for a group)."""
+    B = prompt_ids.shape[0]
+    device = prompt_ids.device
+    eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
+    cache = DynamicCache()
+    attn = prompt_mask.clone()
+    pos = (attn.cumsum(1) - 1).clamp_min(0)
+    ckw = _cache_kwarg(type(model))
+    out = model(input_ids=prompt_ids, attention_mask=attn, position_ids=pos, use_cache=True,
+                logits_to_keep=1, **{ckw: cache})
+    next_pos = pos[:, -1:] + 1
+    logits = out.logits[:, -1, :]                              # (B, V)
+    tokens = torch.full((B, max_new_tokens), pad, dtype=torch.long, device=device)
+    logps = torch.zeros((B, max_new_tokens), device=device)
+    alive = torch.ones(B, dtype=torch.bool, device=device)
+    finished_at = torch.full((B,), max_new_tokens, dtype=torch.long, device=device)
+    for t in range(max_new_tokens):
+        lp = torch.log_softmax(logits.float() / temperature, dim=-1)
+        if top_p < 1.0:
+            lp = _top_p_filter(lp, top_p)
+        tok = torch.multinomial(lp.exp(), 1, generator=generator).squeeze(1)   # (B,)
+        tok = torch.where(alive, tok, torch.full_like(tok, pad))
+        tokens[:, t] = tok
+        logps[:, t] = lp.gather(1, tok[:, None]).squeeze(1) * alive
+        just_done = alive & (tok == eos)
+        finished_at = torch.where(just_done, torch.full_like(finished_at, t + 1), finished_at)
+        alive = alive & ~just_done
+        if not alive.any() or t == max_new_tokens - 1:
+            break
+        attn = torch.cat([attn, alive[:, None].long()], dim=1)
+        out = model(input_ids=tok[:, None], attention_mask=attn, position_ids=next_pos,
+                    use_cache=True, **{ckw: cache})
+        next_pos = next_pos + 1
+        logits = out.logits[:, -1, :]
+    T = int(finished_at.max().item())
+    tokens, logps = tokens[:, :T], logps[:, :T]
+    cmask = (torch.arange(T, device=device)[None, :] < finished_at[:, None]).float()
+    return Rollout(prompt_ids, prompt_mask, tokens, cmask, logps * cmask)
+
+
+def forward_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, completion_ids: torch.Tensor,
+                     completion_mask: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """Full log-softmax over the vocabulary at each completion position, (B, T, V).
+
+    One forward over prompt + completion; differentiable when called with grad.
+    """
+    ids = torch.cat([prompt_ids, completion_ids], dim=1)
+    attn = torch.cat([prompt_mask, completion_mask.long()], dim=1)
+    pos = (attn.cumsum(1) - 1).clamp_min(0)
+    Lp, T = prompt_ids.shape[1], completion_ids.shape[1]
+    logits = model(input_ids=ids, attention_mask=attn, position_ids=pos).logits[:, Lp - 1: Lp - 1 + T]
+    return torch.log_softmax(logits.float() / temperature, dim=-1)
+
+
+def gather_tokens(full_logp: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """log-prob of the given tokens: (B, T, V), (B, T) -> (B, T)."""
+    return full_logp.gather(-1, ids[..., None]).squeeze(-1)
+
+
+@torch.no_grad()
+def sequence_logprobs(model, tokenizer, prompt: str, completions: list[str], batch_size: int = 256) -> list[float]:
+    """log pi(completion + EOS | prompt) for each completion: exact scoring of a finite answer set."""
+    out: list[float] = []
+    eos = tokenizer.eos_token_id
+    for start in range(0, len(completions), batch_size):
+        chunk = completions[start: start + batch_size]
+        pids, pmask = encode_prompts(tokenizer, [prompt] * len(chunk))
+        enc = [tokenizer(c, add_special_tokens=False)["input_ids"] + [eos] for c in chunk]
+        T = max(map(len, enc))
+        cids = torch.full((len(enc), T), tokenizer.pad_token_id, dtype=torch.long)
+        cmask = torch.zeros((len(enc), T))
+        for i, e in enumerate(enc):
+            cids[i, : len(e)] = torch.tensor(e)
+            cmask[i, : len(e)] = 1
+        dev = next(model.parameters()).device
+        lp = gather_tokens(forward_logprobs(model, pids.to(dev), pmask.to(dev), cids.to(dev), cmask.to(dev)), cids.to(dev))
+        out.extend((lp * cmask.to(dev)).sum(1).tolist())
+    return out

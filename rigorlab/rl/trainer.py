@@ -1,0 +1,268 @@
+"""The GRPO trainer for causal LMs: one step, readable top to bottom.
+
+    sample G completions per prompt (KV cache)  -> rewards (components, shapers)
+    -> reference log-probs -> advantages (+ reward-placed regularisers)
+    -> num_iterations x [surrogate + loss-placed regularisers -> AdamW step]
+    -> controllers update their coefficients -> one metrics row
+
+The run directory holds config.yaml, metrics.jsonl (append-only, one row per
+step), checkpoint.pt and, at the end, model/ and eval.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from rigorlab.config import TrainConfig, dump_config, build_config, read_yaml_mapping
+from rigorlab.errors import UserError
+from rigorlab.io import atomic_write_text, read_jsonl, write_jsonl
+from rigorlab.policy.model import load_pretrained
+from rigorlab.policy.sampling import encode_prompts, forward_logprobs, gather_tokens, sample
+from rigorlab.rl.batch import TokenBatch
+from rigorlab.rl.checkpoint import load_checkpoint, save_checkpoint
+from rigorlab.rl.components import build_components
+from rigorlab.rl.objective import advantages_with_penalties, grpo_loss
+from rigorlab.rl.regularisers import kl_diagnostics
+from rigorlab.rl.rewards import reward_components, total_reward
+from rigorlab.rl.shapers import ScoredGroup
+from rigorlab.tasks import build_task
+
+Progress = Callable[[int, int, dict], None]
+
+
+def step_seed(seed: int, step: int, stream: str) -> int:
+    """A 63-bit seed for (run seed, step, stream): steps are reproducible one by one."""
+    digest = hashlib.sha256(f"{seed}/{step}/{stream}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+def _entropy(values: list) -> float:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return 0.0
+    _, counts = np.unique(np.array(vals, dtype=object).astype(str), return_counts=True)
+    p = counts / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def resolve_reference(cfg: TrainConfig, progress: Progress | None = None) -> Path:
+    """The reference policy's directory: the cached pretrained tiny model, or the user's path."""
+    if cfg.policy.model == "tiny":
+        from rigorlab.policy.pretrain import pretrain
+
+        cb = (lambda s, n, loss: progress(s, n, {"pretrain_loss": loss})) if progress else None
+        return pretrain(cfg.task, cfg.policy, progress=cb)
+    return Path(cfg.policy.model)
+
+
+class GRPOTrainer:
+    """Trains `cfg.policy` on `cfg.task` with GRPO and the configured components."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: str | Path, resume: bool = False) -> None:
+        self.cfg, self.run_dir = cfg, Path(run_dir)
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        if cfg.device == "cuda" and not torch.cuda.is_available():
+            raise UserError("device 'cuda' was asked for but torch sees no CUDA device")
+        self.device = torch.device(cfg.device)
+        self.task = build_task(cfg.task.name, **cfg.task.params)
+        self.components = build_components(cfg)
+        self._prepare_run_dir(resume)
+        self.ref_dir: Path | None = None
+        self.policy = self.ref = self.tokenizer = self.optimizer = None
+        self.step = 0
+
+    # ---------------------------------------------------------------- set-up
+    def _prepare_run_dir(self, resume: bool) -> None:
+        cfg_path = self.run_dir / "config.yaml"
+        text = dump_config(self.cfg)
+        if cfg_path.exists():
+            old = build_config(read_yaml_mapping(cfg_path), str(cfg_path))
+            if not resume:
+                raise UserError(f"run directory {self.run_dir} already holds a run; use --resume or another --out")
+            if old.hash() != self.cfg.hash():
+                raise UserError(f"--resume: the config differs from the one in {cfg_path}")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(cfg_path, text)
+
+    def setup(self, progress: Progress | None = None) -> None:
+        """Load policy and reference; restore the last checkpoint if there is one."""
+        self.ref_dir = resolve_reference(self.cfg, progress)
+        self.policy, self.tokenizer = load_pretrained(self.ref_dir)
+        self.ref, _ = load_pretrained(self.ref_dir)
+        self.policy.to(self.device)
+        self.ref.to(self.device).eval().requires_grad_(False)
+        g = self.cfg.grpo
+        self.optimizer = torch.optim.AdamW(self.policy.parameters(), lr=g.learning_rate,
+                                           weight_decay=g.weight_decay, betas=(0.9, 0.99))
+        state = load_checkpoint(self.run_dir)
+        if state is not None:
+            self.policy.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            for name, c in self.components.controllers.items():
+                c.load_state_dict(state["controllers"][name])
+            for s, st in zip(self.components.shapers, state["shapers"]):
+                s.load_state_dict(st)
+            self.step = int(state["step"])
+        # metrics rows past the checkpoint were written by steps that will be re-run
+        rows = [r for r in read_jsonl(self.run_dir / "metrics.jsonl") if r["step"] < self.step]
+        write_jsonl(self.run_dir / "metrics.jsonl", rows)
+
+    def save(self) -> None:
+        save_checkpoint(self.run_dir, {
+            "step": self.step,
+            "model": self.policy.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "controllers": {n: c.state_dict() for n, c in self.components.controllers.items()},
+            "shapers": [s.state_dict() for s in self.components.shapers],
+        })
+
+    def _autocast(self):
+        if self.device.type == "cuda" and torch.cuda.is_bf16_supported():
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return torch.autocast("cpu", enabled=False)
+
+    # ------------------------------------------------------------- one step
+    def train_step(self) -> dict[str, float]:
+        """One GRPO step (THEORY.md section 1); returns its metrics row."""
+        cfg, g, comp = self.cfg, self.cfg.grpo, self.components
+        t0 = time.perf_counter()
+        G = g.num_generations
+        coefs = {n: c.value for n, c in comp.controllers.items()}
+
+        # 1. rollout: G completions for each prompt, sampled from pi_old = the current policy
+        prompts = self.task.prompts("train", g.prompts_per_step, step_seed(cfg.seed, self.step, "prompts"))
+        group_prompts = [p for p in prompts for _ in range(G)]
+        pids, pmask = encode_prompts(self.tokenizer, [p.text for p in group_prompts], self.device)
+        gen = torch.Generator(device=self.device).manual_seed(step_seed(cfg.seed, self.step, "sample"))
+        self.policy.eval()
+        with self._autocast():
+            ro = sample(self.policy, self.tokenizer, pids, pmask, g.max_new_tokens, g.temperature, g.top_p, gen)
+        t_gen = time.perf_counter() - t0
+        completions = self.tokenizer.batch_decode(ro.completion_ids, skip_special_tokens=True)
+        answers = [self.task.extract(c) for c in completions]
+        mask = ro.completion_mask
+
+        # 2. reference log-probs (every step: the KL diagnostics need them whatever is optimised)
+        with torch.no_grad(), self._autocast():
+            ref_full = forward_logprobs(self.ref, pids, pmask, ro.completion_ids, mask, g.temperature)
+        ref_logp = gather_tokens(ref_full, ro.completion_ids) * mask
+
+        # 3. rewards: weighted components, then shapers group by group
+        parts = reward_components(self.task, group_prompts, completions, answers,
+                                  mask.sum(1).long().tolist(), g.max_new_tokens)
+        weights = {"correctness": cfg.reward.correctness, "format": cfg.reward.format, "length": cfg.reward.length}
+        rewards = total_reward(parts, weights)
+        shaper_metrics: dict[str, list[float]] = {}
+        if comp.shapers:
+            ref_seq = ref_logp.sum(1).float().cpu().numpy()
+            for i, prompt in enumerate(prompts):
+                sl = slice(i * G, (i + 1) * G)
+                group = ScoredGroup(prompt=prompt.id, completions=completions[sl], answers=answers[sl],
+                                    rewards=rewards[sl].copy(), correct=parts["correctness"][sl],
+                                    signatures=[self.task.signature(c) for c in completions[sl]],
+                                    ref_logprob=ref_seq[sl], coefs=coefs)
+                for shaper in comp.shapers:
+                    group.rewards, m = shaper.shape(group, self.step)
+                    for k, v in m.items():
+                        shaper_metrics.setdefault(k, []).append(v)
+                rewards[sl] = group.rewards
+        r = torch.tensor(rewards, dtype=torch.float32, device=self.device)
+
+        # 4. updates: num_iterations epochs over the batch; the first forward defines pi_old
+        self.policy.train()
+        t_fb = time.perf_counter()
+        metrics: dict[str, float] = {}
+        for it in range(g.num_iterations):
+            with self._autocast():
+                full = forward_logprobs(self.policy, pids, pmask, ro.completion_ids, mask, g.temperature)
+            logp = gather_tokens(full, ro.completion_ids)
+            batch = TokenBatch(logp=logp, old_logp=logp.detach(), advantages=torch.zeros_like(logp), mask=mask,
+                               group_size=G, ref_logp=ref_logp, full_logp=full, ref_full_logp=ref_full,
+                               max_completion_length=g.max_new_tokens)
+            if it == 0:
+                old_logp = logp.detach()
+                adv, m = advantages_with_penalties(r, batch, g.scale_rewards, comp.regularisers, coefs)
+                metrics.update(m)
+                metrics.update(kl_diagnostics(batch))
+                metrics["cov/logp_adv"] = _token_cov(logp.detach(), adv, mask)
+            batch.old_logp, batch.advantages = old_logp, adv
+            loss, m = grpo_loss(batch, comp.policy_loss, comp.regularisers, coefs, g.loss_type)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), g.max_grad_norm)
+            self.optimizer.step()
+            metrics.update(m)
+        t_fb = time.perf_counter() - t_fb
+
+        # 5. the step's row; controllers move their coefficients from it
+        metrics.update(self._rollout_metrics(prompts, answers, rewards, parts, mask, G))
+        for k, v in shaper_metrics.items():
+            metrics[k] = float(np.mean(v))
+        metrics["grad_norm"] = float(grad_norm)
+        for name, value in coefs.items():
+            metrics[f"coef/{name}"] = value
+        for c in comp.controllers.values():
+            c.update(metrics)
+        wall = time.perf_counter() - t0
+        metrics.update({"time/step": wall, "time/generation": t_gen, "time/forward_backward": t_fb,
+                        "tokens_per_s": float(mask.sum().item() / wall)})
+        metrics["step"] = self.step
+        self.step += 1
+        return metrics
+
+    @staticmethod
+    def _rollout_metrics(prompts, answers, rewards, parts, mask, G) -> dict[str, float]:
+        r = rewards.reshape(-1, G)
+        groups = [answers[i * G:(i + 1) * G] for i in range(len(prompts))]
+        lengths = mask.sum(1).cpu().numpy()
+        out = {
+            "reward/mean": float(rewards.mean()), "reward/std": float(r.std(axis=1).mean()),
+            "accuracy": float(parts["correctness"].mean()),
+            "frac_reward_zero_std": float((r.std(axis=1) < 1e-8).mean()),
+            "completions/mean_length": float(lengths.mean()), "completions/max_length": float(lengths.max()),
+            "answers/distinct": float(np.mean([len({a for a in grp if a is not None}) for grp in groups])),
+            "answers/entropy": float(np.mean([_entropy(grp) for grp in groups])),
+        }
+        for name, values in parts.items():
+            out[f"reward/{name}"] = float(values.mean())
+        return out
+
+    # ------------------------------------------------------------------ loop
+    def train(self, progress: Progress | None = None) -> list[dict]:
+        """Run until cfg.grpo.steps; checkpoint every save_every steps and at the end."""
+        if self.policy is None:
+            self.setup(progress)
+        total = self.cfg.grpo.steps
+        log = self.run_dir / "metrics.jsonl"
+        with open(log, "a", encoding="utf-8") as fh:
+            while self.step < total:
+                row = self.train_step()
+                fh.write(json.dumps(row) + "\n")
+                fh.flush()
+                if self.step % self.cfg.save_every == 0 or self.step == total:
+                    self.save()
+                if progress:
+                    progress(self.step, total, row)
+        return read_jsonl(log)
+
+    def save_model(self) -> Path:
+        out = self.run_dir / "model"
+        self.policy.save_pretrained(out)
+        self.tokenizer.save_pretrained(out)
+        return out
+
+
+def _token_cov(logp: torch.Tensor, adv: torch.Tensor, mask: torch.Tensor) -> float:
+    """mean_t (A_t - mean A)(log pi_t - mean log pi) over real tokens (THEORY.md section 5)."""
+    n = mask.sum().clamp_min(1.0)
+    a_mean = (adv * mask).sum() / n
+    l_mean = (logp * mask).sum() / n
+    return float((((adv - a_mean) * (logp - l_mean)) * mask).sum() / n)
