@@ -16,6 +16,16 @@ import torch
 from transformers import DynamicCache
 
 
+def fast_path(model):
+    """The lean Llama forward for `model` when it supports one, else None (generic HF forward)."""
+    from rigorlab.policy.fastllama import FastLlama, supports
+
+    fast = model.__dict__.get("_rigorlab_fast")
+    if fast is None and supports(model):
+        fast = model.__dict__["_rigorlab_fast"] = FastLlama(model)
+    return fast
+
+
 @lru_cache(maxsize=None)
 def _cache_kwarg(model_cls: type) -> str:
     """transformers 5 renamed `past_key_values` to `cache`; accept either."""
@@ -67,14 +77,22 @@ def sample(model, tokenizer, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor
     B = prompt_ids.shape[0]
     device = prompt_ids.device
     eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
-    cache = DynamicCache()
+    fast = fast_path(model)
     attn = prompt_mask.clone()
     pos = (attn.cumsum(1) - 1).clamp_min(0)
-    ckw = _cache_kwarg(type(model))
-    out = model(input_ids=prompt_ids, attention_mask=attn, position_ids=pos, use_cache=True,
-                logits_to_keep=1, **{ckw: cache})
+    Lp = prompt_ids.shape[1]
+    if fast is not None:
+        dtype = next(model.parameters()).dtype
+        if torch.is_autocast_enabled(device.type):
+            dtype = torch.get_autocast_dtype(device.type)
+        cache = fast.new_cache(B, Lp + max_new_tokens, dtype, device)
+        logits = fast.step(prompt_ids, attn, pos, cache, 0)
+    else:
+        cache = DynamicCache()
+        ckw = _cache_kwarg(type(model))
+        logits = model(input_ids=prompt_ids, attention_mask=attn, position_ids=pos, use_cache=True,
+                       logits_to_keep=1, **{ckw: cache}).logits[:, -1, :]          # (B, V)
     next_pos = pos[:, -1:] + 1
-    logits = out.logits[:, -1, :]                              # (B, V)
     tokens = torch.full((B, max_new_tokens), pad, dtype=torch.long, device=device)
     logps = torch.zeros((B, max_new_tokens), device=device)
     alive = torch.ones(B, dtype=torch.bool, device=device)
@@ -93,10 +111,12 @@ def sample(model, tokenizer, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor
         if not alive.any() or t == max_new_tokens - 1:
             break
         attn = torch.cat([attn, alive[:, None].long()], dim=1)
-        out = model(input_ids=tok[:, None], attention_mask=attn, position_ids=next_pos,
-                    use_cache=True, **{ckw: cache})
+        if fast is not None:
+            logits = fast.step(tok[:, None], attn, next_pos, cache, Lp + t)
+        else:
+            logits = model(input_ids=tok[:, None], attention_mask=attn, position_ids=next_pos,
+                           use_cache=True, **{ckw: cache}).logits[:, -1, :]
         next_pos = next_pos + 1
-        logits = out.logits[:, -1, :]
     T = int(finished_at.max().item())
     tokens, logps = tokens[:, :T], logps[:, :T]
     cmask = (torch.arange(T, device=device)[None, :] < finished_at[:, None]).float()
@@ -113,7 +133,11 @@ def forward_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor,
     attn = torch.cat([prompt_mask, completion_mask.long()], dim=1)
     pos = (attn.cumsum(1) - 1).clamp_min(0)
     Lp, T = prompt_ids.shape[1], completion_ids.shape[1]
-    logits = model(input_ids=ids, attention_mask=attn, position_ids=pos).logits[:, Lp - 1: Lp - 1 + T]
+    fast = fast_path(model)
+    if fast is not None:
+        logits = fast.forward(ids, attn, pos)[:, Lp - 1: Lp - 1 + T]
+    else:
+        logits = model(input_ids=ids, attention_mask=attn, position_ids=pos).logits[:, Lp - 1: Lp - 1 + T]
     return torch.log_softmax(logits.float() / temperature, dim=-1)
 
 

@@ -9,6 +9,7 @@ from rigorlab.rl.controllers import CONTROLLERS, Controller, Fixed
 from rigorlab.rl.policy_loss import POLICY_LOSSES, PolicyLoss
 from rigorlab.rl.regularisers import REGULARISERS, EntropyBonus, KLRegulariser, Regulariser
 from rigorlab.rl.shapers import REWARD_SHAPERS, RewardShaper
+from rigorlab.rl import count_bonus, cov_losses, mara  # noqa: F401 (registration)
 
 
 @dataclass

@@ -18,8 +18,6 @@ the LOSS with a group-mean baseline (see rl/advantages.py and
 
 from __future__ import annotations
 
-from typing import Any, Mapping
-
 import numpy as np
 
 from rigorlab.rl.shapers import REWARD_SHAPERS, RewardShaper, ScoredGroup
@@ -67,9 +65,9 @@ class MARAShaper(RewardShaper):
     """MARA as a reward shaper.
 
     tau: rewards >= tau count as good enough (e.g. 1.0 for a binary verifier).
-    beta: the KL coefficient to use; None couples it to the trainer's
-        coefficient `coef_name`, which the trainer passes through `couple(coefs)`
-        before shaping each step (so a controller-driven beta stays in step).
+    beta: the KL coefficient to use; None couples it to the trainer's current
+        coefficient `coef_name`, read from `group.coefs` at every group (so a
+        controller-driven beta stays in step).
     beta_coupling: multiplier applied to beta (`coupling_for(placement, G)`):
         1 for KL in the reward, G / (G - 1) for KL in the loss.
     """
@@ -83,40 +81,29 @@ class MARAShaper(RewardShaper):
         if not (np.isfinite(beta_coupling) and beta_coupling > 0):
             raise ValueError(f"MARA beta_coupling must be positive, got {beta_coupling}")
         self.tau = float(tau)
-        self.fixed_beta = None if beta is None else float(beta)
+        self.beta = None if beta is None else float(beta)
         self.beta_coupling = float(beta_coupling)
         self.coef_name = coef_name
-        self._coupled_beta: float | None = None
 
-    def couple(self, coefs: Mapping[str, float]) -> None:
-        """Take this step's value of the coupled coefficient (ignored when beta is fixed)."""
-        if self.coef_name in coefs:
-            self._coupled_beta = float(coefs[self.coef_name])
-
-    @property
-    def beta(self) -> float:
-        """The beta MARA uses now, coupling included."""
-        base = self.fixed_beta if self.fixed_beta is not None else self._coupled_beta
-        if base is None:
-            raise ValueError(f"MARA has no beta: pass beta=... or call couple() with {self.coef_name!r}")
+    def beta_for(self, group: ScoredGroup) -> float:
+        """The beta MARA uses for this group, coupling included."""
+        if self.beta is not None:
+            base = self.beta
+        elif self.coef_name in group.coefs:
+            base = float(group.coefs[self.coef_name])
+        else:
+            raise ValueError(f"MARA has no beta: give beta=... or pass {self.coef_name!r} in the group's coefs")
         return base * self.beta_coupling
 
     def shape(self, group: ScoredGroup, step: int) -> tuple[np.ndarray, dict[str, float]]:
         if group.ref_logprob is None:
             raise ValueError("MARA needs the group's sequence log-probs under pi_ref (ref_logprob)")
         rewards = np.asarray(group.rewards, dtype=float)
-        new, anchor = mara_augment(rewards, np.asarray(group.ref_logprob, dtype=float), self.beta, self.tau)
-        above = rewards >= self.tau
+        new, anchor = mara_augment(rewards, np.asarray(group.ref_logprob, dtype=float),
+                                   self.beta_for(group), self.tau)
         metrics = {
-            "mara/above_tau_frac": float(above.mean()),
+            "mara/above_tau_frac": float((rewards >= self.tau).mean()),
             "mara/anchored": float(anchor is not None),
             "mara/reward_shift_mean": float(np.mean(new - rewards)),
         }
         return new, metrics
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"coupled_beta": self._coupled_beta}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        value = state.get("coupled_beta")
-        self._coupled_beta = None if value is None else float(value)

@@ -162,6 +162,9 @@ class GRPOTrainer:
         rewards = total_reward(parts, weights)
         shaper_metrics: dict[str, list[float]] = {}
         if comp.shapers:
+            for shaper in comp.shapers:  # shapers tied to a coefficient (MARA's beta) take this step's value
+                if hasattr(shaper, "couple"):
+                    shaper.couple(coefs)
             ref_seq = ref_logp.sum(1).float().cpu().numpy()
             for i, prompt in enumerate(prompts):
                 sl = slice(i * G, (i + 1) * G)
@@ -180,6 +183,7 @@ class GRPOTrainer:
         self.policy.train()
         t_fb = time.perf_counter()
         metrics: dict[str, float] = {}
+        t_bwd = 0.0
         for it in range(g.num_iterations):
             with self._autocast():
                 full = forward_logprobs(self.policy, pids, pmask, ro.completion_ids, mask, g.temperature)
@@ -196,7 +200,9 @@ class GRPOTrainer:
             batch.old_logp, batch.advantages = old_logp, adv
             loss, m = grpo_loss(batch, comp.policy_loss, comp.regularisers, coefs, g.loss_type)
             self.optimizer.zero_grad(set_to_none=True)
+            tb = time.perf_counter()
             loss.backward()
+            t_bwd += time.perf_counter() - tb
             grad_norm = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), g.max_grad_norm)
             self.optimizer.step()
             metrics.update(m)
@@ -212,7 +218,7 @@ class GRPOTrainer:
         for c in comp.controllers.values():
             c.update(metrics)
         wall = time.perf_counter() - t0
-        metrics.update({"time/step": wall, "time/generation": t_gen, "time/forward_backward": t_fb,
+        metrics.update({"time/step": wall, "time/generation": t_gen, "time/forward_backward": t_fb, "time/backward": t_bwd,
                         "tokens_per_s": float(mask.sum().item() / wall)})
         metrics["step"] = self.step
         self.step += 1

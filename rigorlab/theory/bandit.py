@@ -83,9 +83,6 @@ def _lr_at(cfg: BanditConfig, step: int) -> float:
 def _shape_groups(shaper: RewardShaper, ys: torch.Tensor, rewards: torch.Tensor, ref_logp: torch.Tensor,
                   group_size: int, step: int, coefs: Mapping[str, float]) -> tuple[torch.Tensor, dict[str, float]]:
     """Apply a reward shaper group by group, as the LM trainer does."""
-    couple = getattr(shaper, "couple", None)
-    if couple is not None:
-        couple(coefs)
     G = group_size
     n_groups = ys.numel() // G
     new = rewards.clone()
@@ -95,7 +92,7 @@ def _shape_groups(shaper: RewardShaper, ys: torch.Tensor, rewards: torch.Tensor,
         outs = ys[sl].tolist()
         group = ScoredGroup(prompt="bandit", completions=[str(y) for y in outs], answers=outs,
                             rewards=rewards[sl].numpy().copy(), correct=None,
-                            ref_logprob=ref_logp[ys[sl]].numpy().copy())
+                            ref_logprob=ref_logp[ys[sl]].numpy().copy(), coefs=dict(coefs))
         shaped, m = shaper.shape(group, step)
         new[sl] = torch.as_tensor(np.asarray(shaped, dtype=float), dtype=new.dtype)
         for k, v in m.items():

@@ -96,8 +96,8 @@ def entropy_logp(rewards: ArrayLike, beta: float) -> np.ndarray:
     return z - logsumexp(z)
 
 
-def _forward(lp: np.ndarray, r: np.ndarray, beta: float) -> tuple[np.ndarray, float]:
-    """Forward-KL optimum and its Lambda, solved for u = (Lambda - max_S r) / beta.
+def _forward(lp: np.ndarray, r: np.ndarray, beta: float) -> tuple[np.ndarray, float, float]:
+    """Forward-KL optimum, max_S r and Lambda - max_S r, solved for u = (Lambda - max_S r) / beta.
 
     On the support S of pi_ref, pi = p / (u + g) with g = (max_S r - r) / beta >= 0,
     and sum_S p / (u + g) = 1 has its root in [P_top, 1] (P_top = pi_ref mass on
@@ -138,9 +138,9 @@ def _forward(lp: np.ndarray, r: np.ndarray, beta: float) -> tuple[np.ndarray, fl
             best = outside & (r == r0)
             with np.errstate(divide="ignore"):
                 logp = np.where(best, np.log(rest / best.sum()), logp)
-            return logp - logsumexp(logp), float(r0)
+            return logp - logsumexp(logp), float(r_max), float(r0 - r_max)
     logp = np.where(support, lp - np.logaddexp(log_u, log_g), -np.inf)
-    return logp - logsumexp(logp), float(r_max + beta * np.exp(log_u))
+    return logp - logsumexp(logp), float(r_max), float(beta * np.exp(log_u))
 
 
 def forward_kl_logp(ref_logp: ArrayLike, rewards: ArrayLike, beta: float) -> np.ndarray:
@@ -152,7 +152,17 @@ def forward_kl_logp(ref_logp: ArrayLike, rewards: ArrayLike, beta: float) -> np.
 def forward_kl_lambda(ref_logp: ArrayLike, rewards: ArrayLike, beta: float) -> float:
     """The Lagrange multiplier Lambda of the forward-KL optimum (> max reward on pi_ref's support)."""
     lp, r, beta = _check(ref_logp, rewards, beta)
-    return _forward(lp, r, beta)[1]
+    _, r_max, margin = _forward(lp, r, beta)
+    return r_max + margin
+
+
+def forward_kl_margin(ref_logp: ArrayLike, rewards: ArrayLike, beta: float) -> float:
+    """Lambda - max reward on pi_ref's support, computed exactly (unlike Lambda - r_max).
+
+    In [beta * P_top, beta] unless an outcome outside pi_ref's support has a higher reward.
+    """
+    lp, r, beta = _check(ref_logp, rewards, beta)
+    return _forward(lp, r, beta)[2]
 
 
 def mara_rewards(ref_logp: ArrayLike, rewards: ArrayLike, beta: float, tau: float) -> np.ndarray:

@@ -25,7 +25,7 @@ def entropy(p: ArrayLike) -> float:
     """Shannon entropy in nats, in [0, log K]; higher = more spread."""
     p = _probs(p)
     nz = p[p > 0]
-    return float(-(nz * np.log(nz)).sum())
+    return float(-(nz * np.log(nz)).sum()) + 0.0     # + 0.0 turns -0.0 into 0.0
 
 
 def n_modes(p: ArrayLike, min_mass: float = 0.01) -> int:

@@ -60,6 +60,23 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 100
     return mean, scale, w[1:].copy(), float(w[0])
 
 
+def fit_signed_logistic(X: np.ndarray, y: np.ndarray, signs: list[int], l2: float = 1.0
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """`fit_logistic` with sign constraints by backward elimination (deterministic active set):
+    while some weight has the wrong sign, drop the worst offender and refit. Dropped features
+    get weight 0, mean 0 and scale 1."""
+    active = list(range(X.shape[1]))
+    while True:
+        mean, scale, w, b = fit_logistic(X[:, active], y, l2=l2)
+        bad = [(abs(w[k]) , -k, k) for k, f in enumerate(active) if signs[f] * w[k] < 0]
+        if not bad:
+            break
+        active.pop(max(bad)[2])
+    full_w, full_m, full_s = np.zeros(X.shape[1]), np.zeros(X.shape[1]), np.ones(X.shape[1])
+    full_w[active], full_m[active], full_s[active] = w, mean, scale
+    return full_m, full_s, full_w, b
+
+
 @dataclass
 class SpecificityModel:
     """Probability that a passage earns the indicator's point (FMTI-style human judgement)."""

@@ -41,6 +41,16 @@ FEATURE_NAMES: tuple[str, ...] = (
     "non_disclosure_short",
 )
 
+# Monotonicity imposed at training: more specificity never lowers the probability of "disclosed",
+# more hedging or refusal never raises it (+1: weight >= 0, -1: weight <= 0, 0: free).
+FEATURE_SIGNS: dict[str, int] = {
+    "empty": -1, "non_disclosure": -1, "log_words": 0, "log_numbers": 1, "log_numbers_with_unit": 1,
+    "log_years": 1, "log_urls": 1, "log_proper_names": 1, "log_acronyms": 1, "log_bullets": 0,
+    "procedure_rate": 0, "hedge_rate": -1, "vague_phrases": -1, "query_coverage": 1, "log_query_hits": 1,
+    "asks_number_x_has_unit": 1, "asks_names_x_proper": 1, "asks_process_x_procedure": 1,
+    "asks_number_x_missing": -1, "title_coverage": 1, "non_disclosure_short": -1,
+}
+
 _ASKS_NUMBER = re.compile(
     r"\b(?:how (?:much|many|long)|number of|amount|size|quantity|percentage|proportion|count|"
     r"duration|flops?|compute|emissions?|energy|hours|cost|precision|significant figure|volume)\b",

@@ -10,6 +10,8 @@ so it gates.
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +23,9 @@ from rigorlab.disclosure.audit.document import Document
 GENERIC_SHARE = 0.4   # a keyword found in more than this share of passages is weak evidence here
 
 
+COVERAGE_FOR_ONE = 0.25   # covering this share of the question's weighted words counts like one keyword phrase
+
+
 @dataclass(frozen=True)
 class Query:
     """An indicator turned into search terms."""
@@ -28,13 +33,29 @@ class Query:
     terms: tuple[str, ...]            # BM25 query tokens (keywords repeated for weight)
     phrases: tuple[tuple[str, ...], ...]   # keyword phrases as token tuples
     title_terms: frozenset[str]
+    question_weights: tuple[tuple[str, float], ...] = ()   # title+question words, distinctiveness-weighted
 
 
-def make_query(title: str, question: str, keywords: list[str]) -> Query:
+def make_query(title: str, question: str, keywords: list[str],
+               background: dict[str, float] | None = None) -> Query:
+    """`background`: idf of words across indicator wordings, so 'data' or 'model' weigh little."""
     phrases = tuple(dict.fromkeys(tuple(T.tokenize(k)) for k in keywords if T.tokenize(k)))
     kw_terms = [t for p in phrases for t in p]
+    q_terms = list(dict.fromkeys(T.tokenize(f"{title} {question}")))
+    top = max(background.values()) if background else 1.0
+    weights = tuple((t, (background or {}).get(t, top)) for t in q_terms)
     return Query(terms=tuple(T.tokenize(f"{title} {question}") + kw_terms * 2),
-                 phrases=phrases, title_terms=frozenset(T.tokenize(title)))
+                 phrases=phrases, title_terms=frozenset(T.tokenize(title)), question_weights=weights)
+
+
+def background_idf(wordings: list[str]) -> dict[str, float]:
+    """Smoothed idf of each word over a collection of indicator wordings."""
+    df: dict[str, int] = {}
+    for w in wordings:
+        for t in set(T.tokenize(w)):
+            df[t] = df.get(t, 0) + 1
+    n = len(wordings)
+    return {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
 
 
 class PassageIndex:
@@ -45,9 +66,11 @@ class PassageIndex:
         self.body_tokens = [T.tokenize(p.text) for p in doc.passages]
         self.head_tokens = [T.tokenize(" ".join(p.heading_path)) for p in doc.passages]
         corpus = [h + t for h, t in zip(self.head_tokens, self.body_tokens)]
-        self.body_str = [" " + " ".join(t) + " " for t in self.body_tokens]
-        self.head_str = [" " + " ".join(t) + " " for t in self.head_tokens]
         self.n = len(corpus)
+        # All passages in one string, so that a phrase is found with a few str.find calls
+        # instead of one membership test per passage.
+        self._body_all, self._body_starts = self._concat(self.body_tokens)
+        self._head_all, self._head_starts = self._concat(self.head_tokens)
         bm = BM25Okapi([c or ["\u2205"] for c in corpus], k1=k1, b=b)
         vocab = sorted(bm.idf)
         self.col = {t: i for i, t in enumerate(vocab)}
@@ -55,13 +78,35 @@ class PassageIndex:
         for j, freqs in enumerate(bm.doc_freqs):
             for t, f in freqs.items():
                 tf[self.col[t], j] = f
+        self.present = tf > 0
         dl = np.asarray(bm.doc_len, dtype=np.float64)
         idf = np.asarray([bm.idf[t] for t in vocab])
         # One document is a small corpus: clamp rank-bm25's epsilon-floored idf at a small positive value
         # so that a term present in most passages still ranks, just weakly.
         idf = np.maximum(idf, 0.05)
         self.weight = idf[:, None] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / bm.avgdl))
-        self._phrase_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._phrase_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
+        self._none = np.zeros(self.n, dtype=bool)
+
+    @staticmethod
+    def _concat(token_lists: list[list[str]]) -> tuple[str, list[int]]:
+        parts, starts, pos = [], [], 0
+        for toks in token_lists:
+            piece = " " + " ".join(toks) + " \n"
+            starts.append(pos)
+            parts.append(piece)
+            pos += len(piece)
+        return "".join(parts), starts
+
+    def _find(self, needle: str, haystack: str, starts: list[int]) -> np.ndarray:
+        hit = np.zeros(self.n, dtype=bool)
+        i = haystack.find(needle)
+        while i >= 0:
+            j = bisect_right(starts, i) - 1
+            hit[j] = True
+            nxt = starts[j + 1] if j + 1 < self.n else len(haystack)
+            i = haystack.find(needle, nxt)
+        return hit
 
     def bm25(self, query: Query) -> np.ndarray:
         rows = [self.col[t] for t in query.terms if t in self.col]
@@ -70,33 +115,63 @@ class PassageIndex:
         return self.weight[rows].sum(axis=0)
 
     def phrase_hits(self, phrase: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """(in body, in headings) boolean arrays for one keyword phrase; cached per document."""
-        hit = self._phrase_cache.get(phrase)
-        if hit is None:
-            needle = " " + " ".join(phrase) + " "
-            hit = (np.fromiter((needle in s for s in self.body_str), bool, self.n),
-                   np.fromiter((needle in s for s in self.head_str), bool, self.n))
-            self._phrase_cache[phrase] = hit
-        return hit
+        """(in body, in headings) boolean arrays for one keyword phrase."""
+        body, head, _ = self._phrase(phrase)
+        return body, head
 
-    def keyword_evidence(self, query: Query) -> tuple[np.ndarray, list[list[str]]]:
-        """Per passage: the keyword score and the phrases found (body or heading).
+    def _phrase(self, phrase: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Hits and score contribution of one phrase, computed once per document.
 
-        A multi-word phrase counts 1, a single word 0.6, a heading match 1.5 times as much;
-        a keyword present in more than GENERIC_SHARE of this document's passages counts a third.
+        A multi-word phrase counts 1, a single word 0.6; a match in the headings only counts
+        1.5 times as much, in both body and headings 1.5 times; a keyword present in more than
+        GENERIC_SHARE of this document's passages counts a third (it is not distinctive here).
         """
-        score = np.zeros(self.n)
-        found: list[list[str]] = [[] for _ in range(self.n)]
-        for ph in query.phrases:
-            body, head = self.phrase_hits(ph)
+        got = self._phrase_cache.get(phrase)
+        if got is not None:
+            return got
+        if any(t not in self.col for t in phrase):          # some word never occurs: no hit
+            got = (self._none, self._none, None)
+        else:
+            needle = " " + " ".join(phrase) + " "
+            body = self._find(needle, self._body_all, self._body_starts)
+            head = self._find(needle, self._head_all, self._head_starts)
             anyhit = body | head
             k = int(anyhit.sum())
-            if k == 0:
-                continue
-            w = 1.0 if len(ph) > 1 else 0.6
-            if self.n >= 5 and k > GENERIC_SHARE * self.n:
-                w /= 3.0
-            score += w * body + 1.5 * w * (head & ~body) + 0.5 * w * (head & body)
-            for j in np.flatnonzero(anyhit):
-                found[j].append(" ".join(ph))
-        return score, found
+            contrib = None
+            if k:
+                w = 1.0 if len(phrase) > 1 else 0.6
+                if self.n >= 5 and k > GENERIC_SHARE * self.n:
+                    w /= 3.0
+                contrib = w * (body + 0.5 * head + 1.0 * (head & ~body))
+            got = (body, head, contrib)
+        self._phrase_cache[phrase] = got
+        return got
+
+    def keyword_evidence(self, query: Query) -> np.ndarray:
+        """Per passage: the keyword score (sum of the phrases' contributions)."""
+        score = np.zeros(self.n)
+        for ph in query.phrases:
+            contrib = self._phrase(ph)[2]
+            if contrib is not None:
+                score += contrib
+        return score
+
+    def question_overlap(self, query: Query) -> np.ndarray:
+        """Per passage: weighted share of the question's words present, / COVERAGE_FOR_ONE, capped at 1."""
+        total = sum(w for _, w in query.question_weights)
+        rows = [(self.col[t], w) for t, w in query.question_weights if t in self.col]
+        if not rows or total <= 0:
+            return np.zeros(self.n)
+        idx = [r for r, _ in rows]
+        w = np.asarray([w for _, w in rows])
+        share = (w @ self.present[idx]) / total
+        return np.minimum(1.0, share / COVERAGE_FOR_ONE)
+
+    def matched(self, query: Query, j: int) -> list[str]:
+        """The keyword phrases found in passage j (body or headings)."""
+        out = []
+        for ph in query.phrases:
+            body, head, _ = self._phrase(ph)
+            if body[j] or head[j]:
+                out.append(" ".join(ph))
+        return out

@@ -39,10 +39,10 @@ def raw_words(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-URL = re.compile(r"https?://[^\s)>\]\"']+|www\.[^\s)>\]\"']+|\b[\w.-]+\.(?:com|org|ai|io|net|edu|gov)/[^\s)>\]]*")
+URL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+|https?://[^\s)>\]\"']+|www\.[^\s)>\]\"']+|\b[\w.-]+\.(?:com|org|ai|io|net|edu|gov)/[^\s)>\]]*")
 NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*(?:\s*(?:%|[kmbt]\b|[KMBT]\b))?")
 NUMBER_WITH_UNIT = re.compile(
-    r"[$\u20ac\u00a3]\s?\d[\d,.]*\s*[kKmMbB]?\b|\d[\d,.]*\s*(?:%|percent|[kKmMbBtT]\b|thousand|million|billion|trillion|tokens?|parameters?|params|"
+    r"[$\u20ac\u00a3]\s?\d[\d,.]*\s*[kKmMbB]?\b|(?<![\w.])\d[\d,.]*\s*(?:%|percent|[kKmMbBtT]\b|thousand|million|billion|trillion|tokens?|parameters?|params|"
     r"examples?|samples?|documents?|images?|hours?|gpus?|tpus?|h100s?|a100s?|h800s?|flops?|days?|"
     r"languages?|tb|gb|mb|kwh|mwh|tco2e?|tons?|words?|pairs?|prompts?|annotators?|people|employees?)\b",
     re.IGNORECASE,

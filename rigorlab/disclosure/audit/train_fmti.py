@@ -2,7 +2,7 @@
 
 Data: six developers x 100 indicators, each with the disclosure text the
 FMTI scored and the human 0/1 score (stanford-crfm/fmti, CC BY 4.0,
-Bommasani et al.). Features: `features.py` plus the indicator's base rate
+Bommasani et al.). Features: `features.py` (with monotone signs, `FEATURE_SIGNS`) plus the indicator's base rate
 across developers (Dec2025_scores.csv), always computed WITHOUT the
 developer being scored, so the feature means the same thing at training time
 as when auditing a new developer's card.
@@ -24,9 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from rigorlab.disclosure.audit.classifier import (
-    MODEL_PATH, PRIOR_FEATURE, SpecificityModel, fit_logistic, logit,
+    MODEL_PATH, PRIOR_FEATURE, SpecificityModel, fit_signed_logistic, logit,
 )
-from rigorlab.disclosure.audit.features import FEATURE_NAMES, indicator_profile, passage_features
+from rigorlab.disclosure.audit.features import (
+    FEATURE_NAMES, FEATURE_SIGNS, indicator_profile, passage_features,
+)
 from rigorlab.disclosure.schema import slug
 from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_json
@@ -118,7 +120,8 @@ def fit_model(examples: list[Example], scores: dict[str, dict[str, int]],
     """Fit on `examples`; priors at audit time use every developer not in `exclude`."""
     X = design_matrix(examples, scores, set(exclude))
     y = np.asarray([ex.label for ex in examples], dtype=np.float64)
-    mean, scale, w, b = fit_logistic(X, y, l2=L2)
+    signs = [FEATURE_SIGNS[n] for n in FEATURE_NAMES] + [1]   # the base rate can only help
+    mean, scale, w, b = fit_signed_logistic(X, y, signs, l2=L2)
     priors = {k: base_rate(scores, k, set(exclude)) for k in sorted(scores)}
     return SpecificityModel(
         feature_names=list(FEATURE_NAMES) + [PRIOR_FEATURE], mean=mean, scale=scale, weights=w,

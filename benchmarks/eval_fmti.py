@@ -1,0 +1,113 @@
+"""Leave-one-developer-out agreement with the FMTI's human scores (Dec 2025 reports).
+
+For each of the six developers: retrain the classifier on the other five
+(the indicator base-rate feature also leaves the held-out developer out),
+then score the held-out developer's 100 disclosures two ways:
+
+- classifier: the model alone on the disclosure text (point iff p >= 0.5);
+- auditor:    the full `rigorlab audit` judge (keyword gate, retrieval,
+              model, specificity rules) run on the disclosure text as a
+              document against the fmti-2025 framework (point iff disclosed).
+
+Prints accuracy and Cohen's kappa overall, per developer and per subdomain,
+beside the target (kappa >= 0.6). Data: stanford-crfm/fmti, CC BY 4.0.
+
+    python benchmarks/eval_fmti.py [--reference ../shared/reference/fmti] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from rigorlab.disclosure.audit.document import Document
+from rigorlab.disclosure.audit.judge import DocumentJudge, prepare
+from rigorlab.disclosure.audit.markdown import split_markdown
+from rigorlab.disclosure.audit.train_fmti import (
+    DEFAULT_REFERENCE, design_matrix, fit_model, load_examples, load_scores,
+)
+from rigorlab.disclosure.frameworks import load_framework
+from rigorlab.disclosure.schema import slug
+
+TARGET_KAPPA = 0.6
+
+
+def cohen_kappa(y: np.ndarray, p: np.ndarray) -> float:
+    """Cohen's kappa of two binary label vectors: (p_o - p_e) / (1 - p_e)."""
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    po = float(np.mean(y == p))
+    pe = float(np.mean(y) * np.mean(p) + (1 - np.mean(y)) * (1 - np.mean(p)))
+    return 0.0 if pe >= 1.0 else (po - pe) / (1.0 - pe)
+
+
+def auditor_point(judge_model, fw, name: str, text: str, cache: dict) -> int:
+    """1 when the auditor judges the disclosure text 'disclosed' for that FMTI indicator."""
+    passages, front, title, _ = split_markdown(text)
+    if not passages:
+        return 0
+    doc = Document(path="<disclosure>", kind="text", passages=passages, front_matter=front, title=title)
+    prep = cache[slug(name)]
+    return int(DocumentJudge(doc, judge_model).judge(prep).level == "disclosed")
+
+
+def evaluate(reference: Path) -> dict:
+    examples = load_examples(reference)
+    scores = load_scores(reference)
+    fw = load_framework("fmti-2025")
+    y = np.array([e.label for e in examples])
+    devs = np.array([e.developer for e in examples])
+    pred = {"classifier": np.zeros(len(y), dtype=int), "auditor": np.zeros(len(y), dtype=int)}
+    for d in sorted(set(devs)):
+        train = [e for e, dv in zip(examples, devs) if dv != d]
+        test_idx = np.flatnonzero(devs == d)
+        model = fit_model(train, scores, exclude={d})
+        X = design_matrix([examples[i] for i in test_idx], scores, {d})
+        pred["classifier"][test_idx] = (model.predict_rows(X) >= model.threshold).astype(int)
+        cache = {slug(p.indicator.id): p for p in prepare(fw, model)}
+        for i in test_idx:
+            pred["auditor"][i] = auditor_point(model, fw, examples[i].indicator, examples[i].disclosure, cache)
+    out: dict = {"n": int(len(y)), "human_positive_rate": float(y.mean()), "target_kappa": TARGET_KAPPA}
+    for mode, p in pred.items():
+        groups: dict[str, dict[str, list[int]]] = {"developer": defaultdict(list), "subdomain": defaultdict(list)}
+        for i, e in enumerate(examples):
+            groups["developer"][e.developer].append(i)
+            groups["subdomain"][e.subdomain].append(i)
+        out[mode] = {
+            "accuracy": float(np.mean(p == y)), "kappa": cohen_kappa(y, p), "positive_rate": float(p.mean()),
+            **{g: {k: {"n": len(ix), "accuracy": float(np.mean(p[ix] == y[ix])), "kappa": cohen_kappa(y[ix], p[ix])}
+                   for k, ix in sorted(v.items())} for g, v in groups.items()},
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Leave-one-developer-out agreement with FMTI human scores.")
+    ap.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    args = ap.parse_args(argv)
+    if not (args.reference / "reports").is_dir():
+        print(f"eval_fmti: FMTI reference data not found at {args.reference}", file=sys.stderr)
+        return 2
+    r = evaluate(args.reference)
+    print(f"FMTI Dec 2025 reports: {r['n']} (developer, indicator) pairs, "
+          f"human 'disclosed' rate {r['human_positive_rate']:.2f}; leave-one-developer-out.")
+    for mode in ("classifier", "auditor"):
+        m = r[mode]
+        print(f"\n[{mode}] accuracy {m['accuracy']:.3f}  kappa {m['kappa']:.3f}  "
+              f"(target >= {TARGET_KAPPA}, ratio {m['kappa'] / TARGET_KAPPA:.2f})  predicted rate {m['positive_rate']:.2f}")
+        for g in ("developer", "subdomain"):
+            print(f"  per {g}:")
+            for k, v in m[g].items():
+                print(f"    {k:28s} n={v['n']:3d}  acc {v['accuracy']:.2f}  kappa {v['kappa']:+.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(r, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

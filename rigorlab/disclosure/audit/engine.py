@@ -1,0 +1,130 @@
+"""Audit documents against frameworks: the one entry point the CLI and users call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rigorlab import __version__
+from rigorlab.disclosure.audit.classifier import SpecificityModel, load_model
+from rigorlab.disclosure.audit.document import Document, DocumentError
+from rigorlab.disclosure.audit.judge import Finding, PreparedIndicator, judge_document, prepare
+from rigorlab.disclosure.audit.reader import collect_paths, read_document
+from rigorlab.disclosure.audit.scoring import FrameworkScore, gaps, score_framework
+from rigorlab.disclosure.frameworks import builtin_ids, load_framework
+from rigorlab.disclosure.schema import Framework
+from rigorlab.errors import UserError
+
+DEFAULT_FRAMEWORKS = ("ddt", "aad", "fmti-2025")
+FMTI_CREDIT = ("FMTI indicators and the classifier's training labels: Foundation Model Transparency Index, "
+               "December 2025, Bommasani et al., Stanford CRFM (github.com/stanford-crfm/fmti), CC BY 4.0.")
+
+
+@dataclass
+class DocumentAudit:
+    document: str
+    title: str
+    kind: str
+    findings: list[Finding]
+    scores: list[FrameworkScore]
+    notices: list[str] = field(default_factory=list)
+    front_matter: dict[str, Any] = field(default_factory=dict)
+    text: str = ""                      # the plain text (for reach detection by the agenda)
+
+    def score(self, framework_id: str) -> FrameworkScore | None:
+        return next((s for s in self.scores if s.id == framework_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "document": self.document, "title": self.title, "kind": self.kind, "notices": self.notices,
+            "scores": [s.to_dict() for s in self.scores],
+            "gaps": [{"framework": f.framework, "id": f.id, "level": f.level, "weight": f.weight}
+                     for f in gaps(self.findings)],
+        }
+
+
+@dataclass
+class AuditRun:
+    frameworks: list[Framework]
+    documents: list[DocumentAudit]
+    skipped: list[dict[str, str]]       # {"document", "reason"}: files that could not be audited
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tool": "rigorlab audit", "version": __version__,
+            "frameworks": [{"id": f.id, "title": f.title, "version": f.version} for f in self.frameworks],
+            "documents": [d.to_dict() for d in self.documents],
+            "findings": [f.to_dict() for d in self.documents for f in d.findings],
+            "skipped": self.skipped,
+            "notices": [n for d in self.documents for n in d.notices],
+            "credit": FMTI_CREDIT,
+        }
+
+
+def resolve_frameworks(spec: str | list[str] | None) -> list[Framework]:
+    """'ddt,aad' / ['ddt', 'my.yaml'] / 'all' / None (the defaults) to loaded frameworks."""
+    if spec is None:
+        ids: list[str] = list(DEFAULT_FRAMEWORKS)
+    else:
+        items = spec if isinstance(spec, list) else [spec]
+        ids = [p.strip() for item in items for p in str(item).split(",") if p.strip()]
+        if not ids:
+            raise UserError("--framework is empty: give ids such as ddt,aad,fmti-2025 or `all`.")
+    if "all" in ids:
+        ids = [i for i in ids if i != "all"] + builtin_ids()
+    out, seen = [], set()
+    for i in ids:
+        fw = load_framework(i)
+        if fw.id not in seen:
+            seen.add(fw.id)
+            out.append(fw)
+    return out
+
+
+class Auditor:
+    """Frameworks prepared once, then any number of documents."""
+
+    def __init__(self, frameworks: list[Framework], model: SpecificityModel | None = None) -> None:
+        self.frameworks = frameworks
+        self.model = model or load_model()
+        self.prepared: list[PreparedIndicator] = [p for fw in frameworks for p in prepare(fw, self.model)]
+
+    def audit_document(self, doc: Document) -> DocumentAudit:
+        findings = judge_document(doc, self.prepared, self.model)
+        return DocumentAudit(
+            document=doc.path, title=doc.title, kind=doc.kind, findings=findings,
+            scores=[score_framework(fw, findings) for fw in self.frameworks],
+            notices=list(doc.notices), front_matter=doc.front_matter, text=doc.full_text,
+        )
+
+    def audit_paths(self, paths: list[str | Path]) -> AuditRun:
+        """Every readable document under `paths`; unreadable ones are listed with one sentence each."""
+        files, problems = collect_paths(paths)
+        skipped = [{"document": p, "reason": r} for p, r in problems]
+        docs: list[DocumentAudit] = []
+        for f in files:
+            try:
+                docs.append(self.audit_document(read_document(f)))
+            except DocumentError as exc:
+                skipped.append({"document": str(f), "reason": str(exc)})
+        return AuditRun(frameworks=self.frameworks, documents=docs, skipped=skipped)
+
+
+def audit_paths(paths: list[str | Path], frameworks: str | list[str] | None = None,
+                model: SpecificityModel | None = None) -> AuditRun:
+    """Audit files and directories against framework ids/paths (default: ddt, aad, fmti-2025)."""
+    return Auditor(resolve_frameworks(frameworks), model).audit_paths(paths)
+
+
+def audit_text(text: str, frameworks: str | list[str] | None = None, name: str = "<text>",
+               model: SpecificityModel | None = None) -> DocumentAudit:
+    """Audit a Markdown/plain string (no file needed)."""
+    from rigorlab.disclosure.audit.markdown import split_markdown
+
+    passages, front, title, notices = split_markdown(text)
+    if not passages:
+        raise DocumentError(f"{name} has no readable text.")
+    doc = Document(path=name, kind="markdown", passages=passages, front_matter=front, title=title or name,
+                   n_lines=text.count("\n") + 1, notices=notices)
+    return Auditor(resolve_frameworks(frameworks), model).audit_document(doc)

@@ -1,0 +1,238 @@
+"""Decide disclosed / vague / absent for one indicator in one document.
+
+1. Gate: a passage is a candidate only if the indicator's own keyword
+   phrases occur in it or in its headings, or it shares enough of the
+   question's distinctive words (score >= GATE, see
+   `retrieval.keyword_evidence` and `question_overlap`); none means absent.
+2. Rank candidates by keyword score plus document-relative BM25.
+3. The learned model (FMTI-trained, `classifier.py`) gives each of the top
+   candidates a probability p of earning the point; the best one decides,
+   with the framework's own definition of "specific" (FRAMEWORKS.md: names,
+   numbers, procedures) as a rule on top:
+   - an explicit refusal ("we do not disclose ...") with p < threshold: absent;
+   - a vague formula ("publicly available data", "from the internet", "a
+     large corpus") with no number, link, date or name: vague;
+   - checkable specifics (a number with a unit, a link, a date, names) and
+     p >= LOW: disclosed (the model can still veto a clear non-answer);
+   - no such specifics: disclosed if p >= the model threshold for FMTI
+     indicators (where the model has the indicator's own base rate, so p is
+     calibrated) or p >= HIGH_UNCALIBRATED for other frameworks' indicators;
+     otherwise vague.
+   Code blocks (commands, JSON, BibTeX) are never evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from rigorlab.disclosure.audit import text as T
+from rigorlab.disclosure.audit.classifier import SpecificityModel
+from rigorlab.disclosure.audit.document import Document
+from rigorlab.disclosure.audit.features import PassageStats, Profile, indicator_profile, passage_stats
+from rigorlab.disclosure.audit.retrieval import PassageIndex, Query, background_idf, make_query
+from rigorlab.disclosure.schema import Framework, Indicator, slug
+
+GATE = 1.0
+TOP_K = 3
+LOW = 0.25
+HIGH_UNCALIBRATED = 0.8
+QUOTE_CHARS = 320
+LEVELS = ("disclosed", "vague", "absent")
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+")
+
+
+@dataclass
+class Finding:
+    """The judgement of one indicator in one document."""
+
+    document: str
+    framework: str
+    id: str
+    title: str
+    section: str
+    weight: float
+    level: str                                 # disclosed | vague | absent
+    evidence: str = ""                         # quote from the document ("" when absent)
+    location: dict[str, Any] | None = None     # file, heading, lines (page for PDFs)
+    confidence: float = 0.0                    # model probability of "earns the point"
+    matched: list[str] = field(default_factory=list)   # keyword phrases found
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "document": self.document, "framework": self.framework, "id": self.id, "title": self.title,
+            "section": self.section, "weight": self.weight, "level": self.level, "evidence": self.evidence,
+            "location": self.location, "confidence": round(self.confidence, 4), "matched": self.matched,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class PreparedIndicator:
+    framework: str
+    indicator: Indicator
+    query: Query
+    profile: Profile
+    prior_logit: float
+    calibrated: bool          # the model knows this indicator's own base rate (FMTI indicators)
+
+
+@lru_cache(maxsize=1)
+def _builtin_background() -> dict[str, float]:
+    from rigorlab.disclosure.frameworks import list_frameworks
+
+    return background_idf([f"{i.title} {i.question}" for fw in list_frameworks() for i in fw.indicators])
+
+
+def prepare(framework: Framework, model: SpecificityModel) -> list[PreparedIndicator]:
+    """Per-framework work done once, not once per document."""
+    background = _builtin_background()
+    out = []
+    for ind in framework.indicators:
+        # The FMTI base rate is a prior for the FMTI's own indicators only; a crosswalk is too loose
+        # a correspondence to carry a difficulty estimate, so other frameworks get the mean rate.
+        fmti_ids = [ind.id] if framework.id.startswith("fmti") else []
+        calibrated = any(slug(i) in model.priors for i in fmti_ids)
+        wording = f"{ind.question} {ind.notes or ind.disclosed_when}"
+        out.append(PreparedIndicator(
+            framework=framework.id, indicator=ind,
+            query=make_query(ind.title, ind.question, ind.keywords, background),
+            profile=indicator_profile(ind.title, wording),
+            prior_logit=model.prior_logit(fmti_ids),
+            calibrated=calibrated,
+        ))
+    return out
+
+
+class DocumentJudge:
+    """Holds one document's index and per-passage statistics across all indicators."""
+
+    def __init__(self, doc: Document, model: SpecificityModel) -> None:
+        self.doc = doc
+        self.model = model
+        self.index = PassageIndex(doc)
+        self._stats: dict[int, PassageStats] = {}
+        self._quote_stats: dict[str, PassageStats] = {}
+        self.not_code = np.fromiter((p.kind != "code" for p in doc.passages), bool, len(doc.passages))
+        self._sentences: dict[int, list[tuple[str, str, frozenset[str]]]] = {}
+
+    def quote_stats(self, quote: str) -> PassageStats:
+        st = self._quote_stats.get(quote)
+        if st is None:
+            st = self._quote_stats[quote] = passage_stats(quote)
+        return st
+
+    def sentences(self, j: int) -> list[tuple[str, str, frozenset[str]]]:
+        """(sentence, normalised token string, token set) of passage j, computed once."""
+        out = self._sentences.get(j)
+        if out is None:
+            out = self._sentences[j] = split_sentences(self.doc.passages[j].text)
+        return out
+
+    def stats(self, j: int) -> PassageStats:
+        st = self._stats.get(j)
+        if st is None:
+            st = self._stats[j] = passage_stats(self.doc.passages[j].text)
+        return st
+
+    def judge(self, prep: PreparedIndicator) -> Finding:
+        ind = prep.indicator
+        base = dict(document=self.doc.path, framework=prep.framework, id=ind.id, title=ind.title,
+                    section=ind.section, weight=ind.weight)
+        kw = self.index.keyword_evidence(prep.query) + self.index.question_overlap(prep.query)
+        cand = np.flatnonzero((kw >= GATE) & self.not_code)
+        if cand.size == 0:
+            return Finding(**base, level="absent",
+                           reason="no passage mentions " + ", ".join(f"'{' '.join(p)}'" for p in prep.query.phrases[:4]))
+        bm = self.index.bm25(prep.query)[cand]
+        rank = kw[cand] + bm / max(float(bm.max()), 1e-9)
+        top = cand[np.argsort(-rank, kind="stable")[:TOP_K]]
+        rows = np.stack([self.model.design_row(prep.profile, self.stats(j), prep.prior_logit) for j in top])
+        probs = self.model.predict_rows(rows)
+        quotes = [best_quote(self.sentences(int(j)), prep.query, prep.profile) for j in top]
+        high = self.model.threshold if prep.calibrated else max(self.model.threshold, HIGH_UNCALIBRATED)
+        verdicts = [decide(float(p), self.stats(int(j)), self.quote_stats(q), prep.profile, self.model.threshold, high)
+                    for j, p, q in zip(top, probs, quotes)]
+        best_i = min(range(len(top)), key=lambda i: (LEVELS.index(verdicts[i][0]), -probs[i]))
+        j, p, quote = int(top[best_i]), float(probs[best_i]), quotes[best_i]
+        level, reason = verdicts[best_i]
+        passage = self.doc.passages[j]
+        return Finding(**base, level=level, evidence=quote, location=passage.location(self.doc.path),
+                       confidence=p, matched=self.index.matched(prep.query, j), reason=reason)
+
+
+def specific_for(profile: Profile, q: PassageStats) -> bool:
+    """Does the quote carry the kind of fact the indicator asks for?
+
+    Numbers with a unit when it asks how much/many; names or links when it asks which/who;
+    otherwise any checkable fact (number with unit, link, date, two or more names)."""
+    if profile.asks_number:
+        return q.with_unit > 0
+    if profile.asks_names:
+        return q.proper > 0 or q.urls > 0 or q.acronyms > 0
+    return q.specific
+
+
+def decide(p: float, st: PassageStats, quote: PassageStats, profile: Profile,
+           threshold: float, high: float) -> tuple[str, str]:
+    """(level, reason) for a relevant passage with model probability p (rules in the module doc).
+
+    `st` describes the whole passage (what the model saw), `quote` the quoted sentences."""
+    if st.refuses and p < threshold:
+        return "absent", "the document says it does not disclose this"
+    if quote.vague and not quote.specific:
+        return "vague", "a vague formula without a number, link, date or name"
+    if specific_for(profile, quote) and p >= LOW:
+        return "disclosed", "specific: " + _specifics(quote)
+    if p >= high:
+        return "disclosed", "answers the question (model probability %.2f)" % p
+    return "vague", "mentioned without checkable detail"
+
+
+def _specifics(st: PassageStats) -> str:
+    parts = [f"{n} {what}" for n, what in ((st.with_unit, "number(s) with unit"), (st.urls, "link(s)"),
+                                            (st.years, "date(s)"), (st.proper, "name(s)"))
+             if n]
+    return ", ".join(parts) or "detailed wording"
+
+
+def split_sentences(text: str) -> list[tuple[str, str, frozenset[str]]]:
+    out = []
+    for sent in _SENT.split(text):
+        sent = sent.strip() if sent else ""
+        if sent:
+            toks = T.tokenize(sent)
+            out.append((sent, " " + " ".join(toks) + " ", frozenset(toks)))
+    return out
+
+
+def best_quote(sentences: list[tuple[str, str, frozenset[str]]], query: Query, profile: Profile,
+               limit: int = QUOTE_CHARS) -> str:
+    """The sentence (plus its neighbour when short) that best answers the indicator."""
+    if not sentences:
+        return ""
+    phrases = [" " + " ".join(p) + " " for p in query.phrases]
+
+    def score(k: int) -> tuple[float, int]:
+        sent, norm, toks = sentences[k]
+        return (2.0 * sum(ph in norm for ph in phrases) + 0.2 * len(profile.words & toks)
+                + 0.5 * bool(T.NUMBER_WITH_UNIT.search(sent) or T.URL.search(sent)), -k)
+
+    i = max(range(len(sentences)), key=score)
+    quote = sentences[i][0]
+    if len(quote) < limit // 2 and i + 1 < len(sentences):
+        quote = f"{quote} {sentences[i + 1][0]}"
+    if len(quote) > limit:
+        quote = quote[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
+    return quote
+
+
+def judge_document(doc: Document, prepared: list[PreparedIndicator], model: SpecificityModel) -> list[Finding]:
+    """Findings for every prepared indicator, in framework order."""
+    j = DocumentJudge(doc, model)
+    return [j.judge(p) for p in prepared]

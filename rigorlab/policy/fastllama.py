@@ -1,0 +1,124 @@
+"""A lean forward pass for Llama-architecture `transformers` models.
+
+For models of a few hundred thousand parameters, the Python overhead of the
+generic `transformers` forward (mask builders, cache objects, kwargs
+plumbing) costs more than the arithmetic. This module runs the same
+computation on the same `nn.Parameter`s (so autograd, optimisers and
+`save_pretrained` are untouched) with a preallocated KV cache. It is used
+only when `supports(model)` holds; `tests/test_fastllama.py` checks its
+logits and gradients against the `transformers` forward.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def supports(model) -> bool:
+    """Plain Llama: default RoPE, no biases, SiLU MLP, no sliding window."""
+    cfg = getattr(model, "config", None)
+    if cfg is None or getattr(cfg, "model_type", None) != "llama":
+        return False
+    rope = getattr(cfg, "rope_parameters", None) or getattr(cfg, "rope_scaling", None) or {}
+    return (rope.get("rope_type", "default") == "default" and not cfg.attention_bias and not cfg.mlp_bias
+            and cfg.hidden_act == "silu" and getattr(cfg, "pretraining_tp", 1) == 1)
+
+
+class FastLlama:
+    """Functional forward over a LlamaForCausalLM's own parameters."""
+
+    def __init__(self, model) -> None:
+        if not supports(model):
+            raise ValueError("FastLlama supports plain Llama models only")
+        cfg = model.config
+        self.model = model
+        self.n_heads = cfg.num_attention_heads
+        self.n_kv = cfg.num_key_value_heads or cfg.num_attention_heads
+        self.head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+        self.eps = cfg.rms_norm_eps
+        rope = getattr(cfg, "rope_parameters", None) or getattr(cfg, "rope_scaling", None) or {}
+        theta = rope.get("rope_theta", getattr(cfg, "rope_theta", 10000.0))
+        self.inv_freq = 1.0 / (theta ** (torch.arange(0, self.head_dim, 2, dtype=torch.float) / self.head_dim))
+        self.layers = model.model.layers
+
+    # ------------------------------------------------------------ pieces
+    def _rms(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        if x.dtype == torch.float32:
+            return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps))
+        xf = x.float()
+        return w * (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype)
+
+    def _rope(self, pos: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        freqs = pos[..., None].float() * self.inv_freq.to(pos.device)       # (B, L, D/2)
+        emb = torch.cat((freqs, freqs), dim=-1)[:, None]                    # (B, 1, L, D)
+        return emb.cos().to(dtype), emb.sin().to(dtype)
+
+    @staticmethod
+    def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        h = x.shape[-1] // 2
+        rot = torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+        return x * cos + rot * sin
+
+    def _block(self, layer, x, cos, sin, mask, kv: tuple[torch.Tensor, torch.Tensor] | None, start: int):
+        B, L, _ = x.shape
+        attn = layer.self_attn
+        h = self._rms(x, layer.input_layernorm.weight)
+        q = F.linear(h, attn.q_proj.weight).view(B, L, self.n_heads, self.head_dim).transpose(1, 2)
+        k = F.linear(h, attn.k_proj.weight).view(B, L, self.n_kv, self.head_dim).transpose(1, 2)
+        v = F.linear(h, attn.v_proj.weight).view(B, L, self.n_kv, self.head_dim).transpose(1, 2)
+        q, k = self._rotate(q, cos, sin), self._rotate(k, cos, sin)         # (B, H, L, D)
+        if kv is not None:                                                  # write into the cache
+            kv[0][:, :, start:start + L] = k
+            kv[1][:, :, start:start + L] = v
+            k, v = kv[0][:, :, :start + L], kv[1][:, :, :start + L]
+        if self.n_kv != self.n_heads:
+            rep = self.n_heads // self.n_kv
+            k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
+        o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)        # (B, H, L, D)
+        x = x + F.linear(o.transpose(1, 2).reshape(B, L, -1), attn.o_proj.weight)
+        h = self._rms(x, layer.post_attention_layernorm.weight)
+        mlp = layer.mlp
+        return x + F.linear(F.silu(F.linear(h, mlp.gate_proj.weight)) * F.linear(h, mlp.up_proj.weight),
+                            mlp.down_proj.weight)
+
+    def _mask(self, key_mask: torch.Tensor, q_len: int, dtype: torch.dtype) -> torch.Tensor:
+        """Additive mask (B, 1, q_len, K): causal, padded keys hidden, each query sees itself."""
+        K = key_mask.shape[1]
+        q_idx = torch.arange(K - q_len, K, device=key_mask.device)[:, None]
+        k_idx = torch.arange(K, device=key_mask.device)[None, :]
+        allowed = (k_idx <= q_idx)[None] & key_mask[:, None, :].bool()
+        allowed = allowed | (k_idx == q_idx)[None]                          # no all-masked rows (NaN)
+        return torch.zeros(allowed.shape, dtype=dtype, device=key_mask.device).masked_fill(
+            ~allowed, torch.finfo(dtype).min)[:, None]
+
+    def _head(self, x: torch.Tensor) -> torch.Tensor:
+        x = self._rms(x, self.model.model.norm.weight)
+        return F.linear(x, self.model.lm_head.weight)
+
+    # ------------------------------------------------------------ entry points
+    def forward(self, ids: torch.Tensor, attn_mask: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        """Logits (B, L, V) of a whole sequence (training and scoring)."""
+        x = self.model.model.embed_tokens(ids)
+        cos, sin = self._rope(pos, x.dtype)
+        mask = self._mask(attn_mask, ids.shape[1], x.dtype)
+        for layer in self.layers:
+            x = self._block(layer, x, cos, sin, mask, None, 0)
+        return self._head(x)
+
+    def new_cache(self, batch: int, max_len: int, dtype: torch.dtype, device) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        shape = (batch, self.n_kv, max_len, self.head_dim)
+        return [(torch.empty(shape, dtype=dtype, device=device), torch.empty(shape, dtype=dtype, device=device))
+                for _ in self.layers]
+
+    def step(self, ids: torch.Tensor, key_mask: torch.Tensor, pos: torch.Tensor, cache, start: int) -> torch.Tensor:
+        """Logits of the LAST position (B, V) for `ids` (B, L) appended at `start` in the cache.
+
+        `key_mask` (B, start + L) marks the real tokens among all keys so far.
+        """
+        x = self.model.model.embed_tokens(ids)
+        cos, sin = self._rope(pos, x.dtype)
+        mask = self._mask(key_mask, ids.shape[1], x.dtype)
+        for layer, kv in zip(self.layers, cache):
+            x = self._block(layer, x, cos, sin, mask, kv, start)
+        return self._head(x[:, -1])
