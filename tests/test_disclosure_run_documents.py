@@ -27,7 +27,8 @@ EVAL = {
     "reference": {"accuracy": 0.30, "pass_at_k": {"1": 0.30, "8": 0.80}, "distinct_correct": 5.0,
                   "answer_entropy": 2.1},
     "trained": {"accuracy": 0.55, "pass_at_k": {"1": 0.55, "8": 0.70}, "distinct_correct": 3.0,
-                "answer_entropy": 0.9, "tv_to_optimum": 0.12},
+                "answer_entropy": 0.9, "tv_to_optimum/reverse": 0.12, "prompts": 40,
+                "per_prompt": [{"prompt": 0, "correct": 3, "n": 8}]},
 }
 
 
@@ -119,7 +120,8 @@ def test_documents_written_and_round_trip(run_dir: Path) -> None:
     assert card.data.base_model == "sshleifer/tiny-gpt2"
     results = {r.metric_type: r.metric_value for r in card.data.eval_results}
     assert results["accuracy"] == pytest.approx(0.55) and results["pass@8"] == pytest.approx(0.70)
-    assert results["tv_to_optimum"] == pytest.approx(0.12)
+    assert results["tv_to_optimum/reverse"] == pytest.approx(0.12) and "prompts" not in results
+    assert "| tv_to_optimum/reverse | n/a | 0.1200 | n/a |" in card.text
     text = card.text
     # Every hyperparameter, and the regulariser's direction / estimator / placement.
     for key in ("grpo.beta", "grpo.kl.direction", "grpo.kl.estimator", "grpo.kl.placement", "grpo.loss_type",
@@ -182,3 +184,40 @@ def test_failed_render_writes_nothing(run_dir: Path) -> None:
         write_run_documents(run_dir)
     assert "eval.json:1" in str(info.value)
     assert not (run_dir / "docs").exists()
+
+
+@pytest.mark.slow
+def test_real_short_run_answers_every_run_knowable_item(tmp_path: Path) -> None:
+    """End to end with the trainer: `rigorlab train` writes provenance and every document."""
+    from huggingface_hub import DatasetCard, ModelCard
+
+    from conftest import FAST
+    from rigorlab.cli import main
+
+    run = tmp_path / "run"
+    sets = [x for s in FAST + ["grpo.steps=2", "eval.samples=4", "eval.ks=[1,4]"] for x in ("--set", s)]
+    assert main(["train", "--out", str(run), *sets]) == 0
+    cov = json.loads((run / "docs" / "disclosure.json").read_text())
+    assert cov["missing_run_files"] == []
+    for fid in ("ddt", "aad", "datasheets"):
+        for ind in load_framework(fid).indicators:
+            if ind.run_knowable:
+                assert cov["frameworks"][fid][ind.id]["text"], f"{fid} {ind.id}"
+    assert cov["croissant_validation"]["ok"], cov["croissant_validation"]
+    card = ModelCard.load(run / "docs" / "model_card.md")
+    assert {r.metric_type for r in card.data.eval_results} >= {"accuracy", "pass@1", "pass@4"}
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
+    assert f"| grpo.kl.estimator | {cfg['grpo']['kl']['estimator']} |" in card.text
+    DatasetCard.load(run / "docs" / "dataset_card.md")
+
+
+def test_croissant_without_mlcroissant_falls_back_and_says_so(run_dir: Path, monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mlcroissant", None)  # makes `import mlcroissant` fail
+    doc = json.loads(write_run_documents(run_dir)["croissant"].read_text())
+    report = validate_croissant(doc)
+    assert report["ok"] and report["validator"] == "rigorlab RAI schema check"
+    assert "mlcroissant is not installed" in report["note"]
+    doc["rai:dataBiases"] = "not a list"
+    assert validate_croissant(doc)["errors"] == ["`rai:dataBiases` must be a list of text values"]

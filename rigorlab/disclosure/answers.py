@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from rigorlab.disclosure.runfacts import RunFacts, flatten
 
@@ -55,6 +56,19 @@ def _lines(items: list[str]) -> str:
     return "\n".join(f"- {x}" for x in items)
 
 
+def base_model_note(f: RunFacts) -> str:
+    """The caveat every data inventory of a fine-tuned model needs."""
+    if not f.base_model:
+        return ""
+    pre = [d["name"] for d in f.datasets_by_role("pretraining") if d.get("generator")]
+    # A Hub id or a path names existing weights; anything else (e.g. `tiny`) is built by the run.
+    if pre and "/" not in f.base_model and not Path(f.base_model).exists():
+        return (f"\n\nThe base policy (`{f.base_model}`) was pretrained from scratch by this run on the "
+                f"recorded data ({', '.join(f'`{n}`' for n in pre)}).")
+    return (f"\n\nWeights were initialised from `{f.base_model}`; the data behind those weights is outside "
+            "this record unless listed above, and is documented (or not) by that model's provider.")
+
+
 def answer_ddt(f: RunFacts) -> dict[str, Answer]:
     """Every DDT indicator answered from provenance, or marked as a gap."""
     ds = f.datasets
@@ -68,7 +82,7 @@ def answer_ddt(f: RunFacts) -> dict[str, Answer]:
     untyped = [d["name"] for d in ds if not d.get("source_type")]
     a["DDT-1.1"] = Answer(
         _lines([f"`{d['name']}` (role: {d.get('role')}): type {d.get('source_type') or 'not stated'}; "
-                f"{describe_origin(d)}" for d in ds]),
+                f"{describe_origin(d)}" for d in ds]) + base_model_note(f),
         f"source type not stated for {', '.join(untyped)}" if untyped else None)
 
     tot_tok = sum(d["counts"]["approx_tokens"] for d in train) or 1
@@ -166,7 +180,7 @@ def answer_ddt(f: RunFacts) -> dict[str, Answer]:
     avail = []
     for d in ds:
         if d.get("generator"):
-            avail.append(f"`{d['name']}`: regenerable with {describe_origin(d)}; content sha256 {d['sha256']}")
+            avail.append(f"`{d['name']}`: regenerable, {describe_origin(d)}; content sha256 {d['sha256']}")
         elif d.get("url") or d.get("source_path"):
             avail.append(f"`{d['name']}`: {describe_origin(d)}; content sha256 {d['sha256']}")
     a["DDT-6.1"] = Answer(_lines(avail) if avail else None,
@@ -222,7 +236,8 @@ def answer_aad(f: RunFacts) -> dict[str, Answer]:
         sampling = [(k, v) for k, v in flatten(f.config) if k.startswith(("eval.", "generation.", "sampling."))
                     or k.endswith(("temperature", "top_p", "max_new_tokens"))]
         text = (f"Metrics: accuracy, pass@k for k in {{{', '.join(map(str, ks))}}}, distinct correct answers, "
-                "answer entropy" + (", total-variation distance to the exact optimum" if "tv_to_optimum" in trained else "")
+                "answer entropy" + (", total-variation distance to the exact optimum"
+                                    if any(str(k).startswith("tv_to_optimum") for k in trained) else "")
                 + "; reported for the reference (base) and the trained policy.")
         if sampling:
             text += " Sampling settings: " + ", ".join(f"`{k}` = {v}" for k, v in sampling) + "."
@@ -240,7 +255,8 @@ def answer_aad(f: RunFacts) -> dict[str, Answer]:
             "provenance (DDT-6.1).", "public availability (where code, weights and data are published) "
             "is decided at release")
     hw = {k: v for k, v in f.summary.items()
-          if any(s in k.lower() for s in ("wall", "time_s", "device", "hardware", "gpu", "flops", "energy"))}
+          if any(s in k.lower() for s in ("wall", "time_s", "seconds", "device", "hardware", "gpu", "flops", "energy"))
+          and not isinstance(v, (dict, list))}
     if hw:
         a["AAD-5.3"] = Answer("Recorded by the run: " + ", ".join(f"`{k}` = {v}" for k, v in hw.items()) + ".",
                               "energy and emissions were not measured")
@@ -257,13 +273,13 @@ def measured_limitations(f: RunFacts) -> list[str]:
         out.append(f"Trained and evaluated on one task (`{f.task}`) only; no other capability was measured.")
     ref, tr = f.evaluation.get("reference", {}), f.evaluation.get("trained", {})
     pk_r, pk_t = ref.get("pass_at_k") or {}, tr.get("pass_at_k") or {}
-    common = sorted(set(pk_r) & set(pk_t), key=lambda x: int(x) if str(x).isdigit() else 0)
-    if common:
-        kmax = common[-1]
-        if float(pk_t[kmax]) < float(pk_r[kmax]):
-            out.append(f"pass@{kmax} fell from {float(pk_r[kmax]):.3f} (reference) to {float(pk_t[kmax]):.3f} "
-                       "(trained): training narrowed the set of problems the policy can solve when sampled "
-                       "many times.")
+    drops = [(float(pk_r[k]) - float(pk_t[k]), k) for k in set(pk_r) & set(pk_t)
+             if str(k).isdigit() and int(k) > 1 and float(pk_t[k]) < float(pk_r[k])]
+    if drops:
+        _, k = max(drops, key=lambda x: (x[0], int(x[1])))
+        out.append(f"pass@{k} fell from {float(pk_r[k]):.3f} (reference) to {float(pk_t[k]):.3f} "
+                   "(trained): training narrowed the set of problems the policy can solve when sampled "
+                   "many times.")
     for key, label in (("distinct_correct", "distinct correct answers"), ("answer_entropy", "answer entropy")):
         if isinstance(ref.get(key), (int, float)) and isinstance(tr.get(key), (int, float)) and tr[key] < ref[key]:
             out.append(f"{label.capitalize()} fell from {ref[key]:.3f} to {tr[key]:.3f}: the trained policy's "

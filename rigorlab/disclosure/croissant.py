@@ -124,7 +124,8 @@ def croissant_from_run(f: RunFacts, ddt: dict[str, Answer] | None = None) -> dic
     return build_croissant(
         f"rigorlab-run-{f.name}",
         f"Every data set used by rigorlab run {f.name}: " + ", ".join(
-            f"{d['name']} ({d.get('role')}, {d['counts']['examples']} examples, sha256 {d['sha256'][:12]})" for d in ds),
+            f"{d['name']} ({d.get('role')}, {d['counts']['examples']} examples, sha256 {d['sha256'][:12]})"
+            for d in ds),
         rai, license=lic.pop() if len(lic) == 1 and None not in lic else None, distribution=dist or None)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rigorlab.disclosure.answers import ORG_GAP, Answer, answer_ddt, describe_origin
+from rigorlab.disclosure.answers import ORG_GAP, Answer, answer_ddt, base_model_note, describe_origin
 from rigorlab.disclosure.frameworks import load_framework
 from rigorlab.disclosure.runfacts import RunFacts
 
@@ -57,7 +57,8 @@ def eu_summary_from_run(f: RunFacts, ddt: dict[str, Answer] | None = None) -> di
     items = [
         _item("EUS-1.1", Answer(gap="provider name and contact; " + ORG_GAP)),
         _item("EUS-1.2", Answer(f"Model trained by rigorlab run `{f.name}`"
-                                + (f", fine-tuned from `{f.base_model}`" if f.base_model else "") + ".",
+                                + (f", fine-tuned from `{f.base_model}`" if f.base_model else "") + "."
+                                + base_model_note(f),
                                 "date of placing on the market; " + ORG_GAP),
               {"model": f.name, "base_model": f.base_model}),
         _item("EUS-1.3", Answer(
@@ -81,7 +82,8 @@ def eu_summary_from_run(f: RunFacts, ddt: dict[str, Answer] | None = None) -> di
         items.append(_item(iid, ans, {"used": bool(members) if (members or not untyped) else None,
                                       "datasets": listing}))
     opt = ddt["DDT-2.2"]
-    items.append(_item("EUS-3.1", opt if opt.text else Answer(gap="opt-out compliance and copyright policy; " + ORG_GAP)))
+    items.append(_item("EUS-3.1", opt if opt.text else
+                       Answer(gap="opt-out compliance and copyright policy; " + ORG_GAP)))
     items.append(_item("EUS-3.2", Answer(gap="measures against illegal content; " + ORG_GAP)))
     other = "\n".join(x for x in (ddt["DDT-3.1"].text, ddt["DDT-3.2"].text, ddt["DDT-3.3"].text) if x)
     items.append(_item("EUS-3.3", Answer(other or None, None if other else "no processing recorded")))

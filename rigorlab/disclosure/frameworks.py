@@ -7,6 +7,7 @@ reads a user's own, with the same schema and the same error messages
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,14 +17,13 @@ from rigorlab.errors import UserError
 
 FRAMEWORK_DIR = Path(__file__).resolve().parent / "frameworks"
 
-# Files in FRAMEWORK_DIR that are frameworks; the directory also holds other data
-# (e.g. the action agenda) that shares the folder but not this schema.
+@lru_cache(maxsize=1)
 def _builtin_files() -> dict[str, Path]:
+    """Files in FRAMEWORK_DIR that are frameworks (they declare `indicators:` at the top level);
+    the folder also holds other data, e.g. the action agenda, that does not follow this schema."""
     files: dict[str, Path] = {}
     for p in sorted(FRAMEWORK_DIR.glob("*.yaml")):
-        head = p.read_text(encoding="utf-8")
-        # A framework file declares `indicators:` at the top level.
-        if "\nindicators:" in head or head.startswith("indicators:"):
+        if re.search(r"^indicators:", p.read_text(encoding="utf-8"), re.M):
             files[p.stem] = p
     return files
 
@@ -97,6 +97,26 @@ def unresolved_crosswalks(frameworks: list[Framework] | None = None) -> list[str
                     if target.indicator(tid) is None:
                         bad.append(f"{fw.id}:{ind.id} -> {target_fw}:{tid} does not exist")
     return bad
+
+
+def check_crosswalks(path: str | Path) -> Framework:
+    """Load a user's framework file and require every crosswalk to resolve (error names the line)."""
+    path = Path(path)
+    fw = _validate_file(path)
+    known = {f.id: f for f in list_frameworks()}
+    known[fw.id] = fw
+    for i, ind in enumerate(fw.indicators):
+        for target_fw, ids in ind.crosswalk.items():
+            target = known.get(target_fw)
+            for j, tid in enumerate(ids):
+                if target is None or target.indicator(tid) is None:
+                    _, root = parse_yaml(path.read_text(encoding="utf-8"), path)
+                    loc = ("indicators", i, "crosswalk", target_fw) + ((j,) if target else ())
+                    what = f"framework `{target_fw}` is unknown" if target is None else \
+                        f"`{tid}` is not an indicator of `{target_fw}`"
+                    raise UserError(f"{path}:{line_of(root, loc)}: field `indicators[{i}].crosswalk.{target_fw}`: "
+                                    f"{what}.")
+    return fw
 
 
 def crosswalk_closure(framework_id: str, indicator_id: str) -> dict[str, list[str]]:

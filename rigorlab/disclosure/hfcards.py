@@ -9,7 +9,9 @@ direction / estimator / placement, diversity diagnostics and an AAD section.
 
 from __future__ import annotations
 
-from rigorlab.disclosure.answers import (KEY_HYPERPARAMETERS, ORG_GAP, Answer, answer_aad, answer_ddt,
+import re
+
+from rigorlab.disclosure.answers import (KEY_HYPERPARAMETERS, ORG_GAP, Answer, answer_aad, answer_ddt, base_model_note,
                                          measured_limitations, regulariser_line)
 from rigorlab.disclosure.datasheet import render_answer
 from rigorlab.disclosure.frameworks import load_framework
@@ -23,6 +25,23 @@ def _k_sorted(d: dict) -> list:
     return sorted(d, key=lambda x: int(x) if str(x).isdigit() else 10**9)
 
 
+NOT_METRICS = {"prompts", "samples_per_prompt", "beta_used", "reference_mass_on_outcomes"}
+METRIC_NAMES = {"accuracy": "accuracy", "distinct_correct": "distinct correct answers",
+                "answer_entropy": "answer entropy (nats)", "coverage": "coverage of the correct-answer set",
+                "tv_to_optimum/reverse": "TV distance to the reverse-KL optimum",
+                "tv_to_optimum/forward": "TV distance to the forward-KL optimum",
+                "tv_to_optimum": "TV distance to the exact optimum"}
+
+
+def _scalars(d: dict) -> dict[str, float]:
+    return {k: float(v) for k, v in d.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def hub_model_id(name: str | None) -> str | None:
+    """`owner/name` when it looks like a Hub id (front matter must not carry local paths)."""
+    return name if name and re.fullmatch(r"[\w.-]+/[\w.-]+", name) else None
+
+
 def eval_results(f: RunFacts) -> list:
     """`model-index` entries for the trained policy (huggingface_hub EvalResult objects)."""
     from huggingface_hub import EvalResult
@@ -32,12 +51,8 @@ def eval_results(f: RunFacts) -> list:
     ds_name = evals[0]["name"] if evals else (f.task or "evaluation")
     common = dict(task_type="text-generation", task_name="Reasoning (verifiable answers)",
                   dataset_type=f"rigorlab/{f.task or 'task'}", dataset_name=ds_name)
-    out = []
-    for key, name in (("accuracy", "accuracy"), ("distinct_correct", "distinct correct answers"),
-                      ("answer_entropy", "answer entropy"), ("tv_to_optimum", "TV distance to exact optimum")):
-        v = tr.get(key)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            out.append(EvalResult(metric_type=key, metric_name=name, metric_value=float(v), **common))
+    out = [EvalResult(metric_type=k, metric_name=METRIC_NAMES.get(k, k), metric_value=v, **common)
+           for k, v in _scalars(tr).items() if k not in NOT_METRICS]
     for k in _k_sorted(tr.get("pass_at_k") or {}):
         out.append(EvalResult(metric_type=f"pass@{k}", metric_name=f"pass@{k}",
                               metric_value=float(tr["pass_at_k"][k]), **common))
@@ -46,10 +61,8 @@ def eval_results(f: RunFacts) -> list:
 
 def _results_table(f: RunFacts) -> str:
     ref, tr = f.evaluation.get("reference") or {}, f.evaluation.get("trained") or {}
-    rows = []
-    for key in ("accuracy", "distinct_correct", "answer_entropy", "tv_to_optimum"):
-        if key in ref or key in tr:
-            rows.append(_row(key, ref.get(key), tr.get(key)))
+    sr, st = _scalars(ref), _scalars(tr)
+    rows = [_row(k, sr.get(k), st.get(k)) for k in dict.fromkeys([*sr, *st])]
     pr, pt = ref.get("pass_at_k") or {}, tr.get("pass_at_k") or {}
     for k in _k_sorted({**pr, **pt}):
         rows.append(_row(f"pass@{k}", pr.get(k), pt.get(k)))
@@ -116,7 +129,7 @@ def render_model_card(f: RunFacts, aad: dict[str, Answer] | None = None,
     aad = aad if aad is not None else answer_aad(f)
     ddt = ddt if ddt is not None else answer_ddt(f)
     data = ModelCardData(
-        model_name=f.name, base_model=f.base_model, library_name="transformers",
+        model_name=f.name, base_model=hub_model_id(f.base_model), library_name="transformers",
         tags=["rigorlab", "grpo", "reinforcement-learning"] + ([f.task] if f.task else []),
         eval_results=eval_results(f) or None,
     )
@@ -125,7 +138,7 @@ def render_model_card(f: RunFacts, aad: dict[str, Answer] | None = None,
     train = f.training_datasets
     body = [
         f"# Model card for {f.name}", "",
-        f"A policy trained by rigorlab with GRPO-family reinforcement learning"
+        "A policy trained by rigorlab with GRPO-family reinforcement learning"
         + (f" from `{f.base_model}`" if f.base_model else "") + (f" on task `{f.task}`" if f.task else "")
         + ". Generated from the run directory: every number below is read from the run's files; "
           "what the run cannot know is marked **Gap**.", "",
@@ -143,7 +156,7 @@ def render_model_card(f: RunFacts, aad: dict[str, Answer] | None = None,
         "model = AutoModelForCausalLM.from_pretrained(\"model\")  # the run directory's model/ folder\n"
         "tokenizer = AutoTokenizer.from_pretrained(\"model\")\n```", "",
         "## Training Details", "", "### Training Data", "",
-        (render_answer(ddt["DDT-1.2"]) if train else "**Gap:** no training data set is recorded.")
+        (render_answer(ddt["DDT-1.2"]) + base_model_note(f) if train else "**Gap:** no training data set is recorded.")
         + "\n\nSee `datasheet.md` and `dataset_card.md` for provenance, filters and decontamination.", "",
         "### Training Procedure", "", regulariser_line(f) + ".", "",
         "#### Training Hyperparameters", "", _hyperparameters(f), "",

@@ -106,6 +106,7 @@ class ProvenanceRecorder:
         """Record one data set: origin, content hash, counts, filters; returns the entry."""
         if not name or not isinstance(name, str):
             raise UserError("record_dataset: `name` must be a non-empty string.")
+        records = list(records)  # an iterator would be consumed twice (texts, then hash)
         texts = [record_text(r, text_field) for r in records]
         chars = sum(len(t) for t in texts)
         unique = len(set(" ".join(t.split()).lower() for t in texts))

@@ -19,7 +19,8 @@ GENERIC = ("publicly available", "from the internet", "the internet", "the web",
            "variety of sources", "diverse", "high-quality", "high quality", "large-scale", "large amount",
            "seriously", "may contain", "applicable law", "industry standard", "best practice", "state-of-the-art",
            "state of the art", "extensive", "as needed", "where appropriate", "to be determined", "upon request",
-           "on request", "robust", "rigorous", "carefully", "responsibly", "mix of", "a lot of")
+           "on request", "robust", "rigorous", "carefully", "responsibly", "mix of", "a lot of", "we respect",
+           "comply with", "in accordance with", "appropriate measures", "reasonable efforts")
 WH = re.compile(r"^\s*(what|which|who|whom|how|where|when|why|over what|for what|in what|on what|under what|"
                 r"by whom|with what|from what)\b", re.I)
 _SPECIFIC = (

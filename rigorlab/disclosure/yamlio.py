@@ -51,13 +51,13 @@ def line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int:
     """1-based line of the node at `loc`; the nearest existing ancestor when it is missing."""
     node = root
     line = (root.start_mark.line + 1) if root is not None else 1
-    for part in loc:
+    for depth, part in enumerate(loc):
         nxt = None
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):
             for key, value in node.value:
                 if str(key.value) == part:
-                    # An unknown key is best shown at the key itself.
-                    line = key.start_mark.line + 1
+                    if depth == len(loc) - 1:
+                        return key.start_mark.line + 1  # the field itself: point at its key
                     nxt = value
                     break
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
@@ -79,6 +79,9 @@ def parse_yaml(text: str, path: Path) -> tuple[Any, yaml.Node | None]:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        ctx, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if ctx and cmark is not None and mark is not None and cmark.line != mark.line:
+            problem += f"; {ctx} on line {cmark.line + 1}"  # where the unclosed construct began
         raise UserError(f"{where}: malformed YAML ({problem}).") from None
     if root is not None:
         _check_duplicates(root, path)

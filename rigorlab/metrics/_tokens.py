@@ -23,6 +23,7 @@ class Tokens:
     ids: np.ndarray       # (T,) int64, 0 <= id < vocab_size
     offsets: np.ndarray   # (N + 1,) int64
     vocab_size: int
+    vocab: tuple = ()     # the token of each id
 
     @property
     def n_texts(self) -> int:
@@ -36,19 +37,20 @@ class Tokens:
 def encode(token_lists: Iterable[Sequence[str]]) -> Tokens:
     """Map token lists to ids (first-occurrence order), keeping text boundaries."""
     token_lists = list(token_lists)
-    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
+    lengths = np.array(list(map(len, token_lists)), dtype=np.int64)
     offsets = np.zeros(len(token_lists) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     flat = list(chain.from_iterable(token_lists))
-    vocab = {w: i for i, w in enumerate(dict.fromkeys(flat))}
+    words = tuple(dict.fromkeys(flat))
+    vocab = dict(zip(words, range(len(words))))
     ids = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
-    return Tokens(ids=ids, offsets=offsets, vocab_size=max(len(vocab), 1))
+    return Tokens(ids=ids, offsets=offsets, vocab_size=max(len(vocab), 1), vocab=words)
 
 
 def whitespace_tokens(texts: Sequence[str]) -> Tokens:
     """`str.split()` tokens of each text (the tokenisation of the `diversity` package's
     self-repetition and of most n-gram metrics)."""
-    return encode([t.split() for t in texts])
+    return encode(list(map(str.split, texts)))
 
 
 def ngram_keys(ids: np.ndarray, n: int, vocab_size: int) -> np.ndarray:

@@ -27,6 +27,8 @@ from rigorlab.metrics.errors import MetricInputError, check_positive_int, check_
 from rigorlab.metrics.rouge import homogenization_rougel
 from rigorlab.metrics.vendi import ngram_vendi_score
 
+GZIP_MTIME = 1_700_000_000  # a fixed, ordinary timestamp for the inner gzip header
+
 __all__ = [
     "distinct_n",
     "ngram_diversity_score",
@@ -101,7 +103,10 @@ def compression_ratio(texts: Sequence[str], algorithm: str = "gzip") -> float:
     gzip: the package writes `gzip.compress(data)` (level 9) into a
     `gzip.GzipFile` named "compressed.gz" (level 9), i.e. it gzips twice; we
     compute the size of exactly that file in memory (the second pass adds
-    ~0.04% on large inputs). xz: an .xz stream, preset 6, CRC64 check.
+    ~0.04% on large inputs). The inner stream's header holds the current
+    time, which can move the package's size by a byte from run to run; we fix
+    that time (GZIP_MTIME) so results are deterministic.
+    xz: an .xz stream, preset 6, CRC64 check.
     Range > 0 (about 1 for incompressible text), higher = more redundant.
     Sizes depend on the zlib/liblzma build; results match the package on the
     same build. The package rounds to 3 decimals; this returns full precision.
@@ -111,7 +116,7 @@ def compression_ratio(texts: Sequence[str], algorithm: str = "gzip") -> float:
     if not data:
         raise MetricInputError("compression ratio needs non-empty text")
     if algorithm == "gzip":
-        inner = gzip.compress(data, compresslevel=9, mtime=0)
+        inner = gzip.compress(data, compresslevel=9, mtime=GZIP_MTIME)
         # GzipFile header: 10 bytes + file name "compressed" + NUL; trailer: CRC32 + size
         deflated = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
         body = deflated.compress(inner) + deflated.flush()

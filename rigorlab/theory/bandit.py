@@ -84,20 +84,20 @@ def _shape_groups(shaper: RewardShaper, ys: torch.Tensor, rewards: torch.Tensor,
                   group_size: int, step: int, coefs: Mapping[str, float]) -> tuple[torch.Tensor, dict[str, float]]:
     """Apply a reward shaper group by group, as the LM trainer does."""
     G = group_size
-    n_groups = ys.numel() // G
-    new = rewards.clone()
+    outs = ys.numpy().reshape(-1, G)                                      # (n_groups, G)
+    rew = rewards.numpy().reshape(-1, G).copy()
+    ref = ref_logp.numpy()[outs]
+    coefs = dict(coefs)
     sums: dict[str, float] = {}
-    for g in range(n_groups):
-        sl = slice(g * G, (g + 1) * G)
-        outs = ys[sl].tolist()
-        group = ScoredGroup(prompt="bandit", completions=[str(y) for y in outs], answers=outs,
-                            rewards=rewards[sl].numpy().copy(), correct=None,
-                            ref_logprob=ref_logp[ys[sl]].numpy().copy(), coefs=dict(coefs))
+    for g in range(outs.shape[0]):
+        answers = outs[g].tolist()
+        group = ScoredGroup(prompt="bandit", completions=[str(y) for y in answers], answers=answers,
+                            rewards=rew[g].copy(), correct=None, ref_logprob=ref[g], coefs=coefs)
         shaped, m = shaper.shape(group, step)
-        new[sl] = torch.as_tensor(np.asarray(shaped, dtype=float), dtype=new.dtype)
+        rew[g] = shaped
         for k, v in m.items():
-            sums[k] = sums.get(k, 0.0) + v / n_groups
-    return new, sums
+            sums[k] = sums.get(k, 0.0) + v / outs.shape[0]
+    return torch.as_tensor(rew.reshape(-1), dtype=rewards.dtype), sums
 
 
 def _check(p: np.ndarray, r: np.ndarray, cfg: BanditConfig, regularisers: Sequence[Regulariser],
@@ -154,6 +154,20 @@ def _run(pi_ref: Sequence[float] | np.ndarray, rewards: Sequence[float] | np.nda
          regularisers: Sequence[Regulariser], coefs: Mapping[str, float] | None,
          config: BanditConfig | None, shaper: RewardShaper | None, policy_loss: PolicyLoss | None,
          expected: bool) -> BanditResult:
+    # The tensors are tiny (K outcomes): intra-op threads only add synchronisation, which on a
+    # busy 2-core machine made a run 30x slower. One thread for the run, then restored.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(pi_ref, rewards, regularisers, coefs, config, shaper, policy_loss, expected)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(pi_ref: Sequence[float] | np.ndarray, rewards: Sequence[float] | np.ndarray,
+           regularisers: Sequence[Regulariser], coefs: Mapping[str, float] | None,
+           config: BanditConfig | None, shaper: RewardShaper | None, policy_loss: PolicyLoss | None,
+           expected: bool) -> BanditResult:
     cfg = config or BanditConfig()
     coefs = dict(coefs or {})
     p, r = np.asarray(pi_ref, dtype=float), np.asarray(rewards, dtype=float)

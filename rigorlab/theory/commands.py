@@ -27,10 +27,12 @@ def _floats(text: str, name: str) -> list[float]:
 
 
 def _fmt_p(p: float, logp: float, digits: int = 4) -> str:
-    """A probability that stays readable when it underflows: 0.3, 3.7e-44, or e^-1e+09."""
+    """A probability that stays readable when it underflows: 0.3, 3.7e-44, e^-3651 or e^-1e+09."""
     if p > 0:
         return f"{p:.{digits}g}"
-    return "0" if logp == -math.inf else f"e^{logp:.{digits}g}"
+    if logp == -math.inf:
+        return "0"
+    return f"e^{logp:.0f}" if abs(logp) < 1e6 else f"e^{logp:.{digits}g}"
 
 
 def _fmt_log_ratio(x: float) -> str:
@@ -52,8 +54,11 @@ def _console():
     return console
 
 
-def _jsonable(x: float) -> float | None:
-    return None if not math.isfinite(x) else x
+def _jsonable(x: float | int) -> float | int | None:
+    """JSON has no infinity: None for an infinite KL; counts stay ints."""
+    if isinstance(x, int):
+        return x
+    return None if not math.isfinite(x) else float(x)
 
 
 def theory(
@@ -144,8 +149,8 @@ def _single_json(rep: dict, names, r, used) -> dict:
             for i, n in enumerate(names)]
     out = {k: rep[k] for k in ("direction", "beta", "mara_tau")}
     out["outcomes"] = rows
-    out["summary"] = {k: _jsonable(float(v)) for k, v in rep["summary"].items()}
-    out["summary_ref"] = {k: _jsonable(float(v)) for k, v in rep["summary_ref"].items()}
+    out["summary"] = {k: _jsonable(v) for k, v in rep["summary"].items()}
+    out["summary_ref"] = {k: _jsonable(v) for k, v in rep["summary_ref"].items()}
     out["tv_to_other_directions"] = rep["tv_to_other_directions"]
     if "lambda" in rep:
         out["lambda"] = rep["lambda"]

@@ -78,8 +78,9 @@ def sweep_beta(ref_logp: np.ndarray, rewards: np.ndarray, lo: float, hi: float, 
                one_mode_mass: float = 0.99) -> SweepResult:
     """pi* on a log-spaced grid of beta, and the largest beta at which it is one mode.
 
-    The transition is refined by bisection between grid points (the top mass
-    falls monotonically with beta for every direction without MARA).
+    The last grid point with top mass >= `one_mode_mass` is refined by bisection
+    towards the next one. (With a unique best outcome and no MARA its mass falls
+    monotonically with beta in every direction, so this is the transition.)
     """
     if direction not in DIRECTIONS:
         raise UserError(f"unknown direction {direction!r}; expected one of {', '.join(DIRECTIONS)}")

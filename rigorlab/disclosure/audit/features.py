@@ -120,16 +120,21 @@ class PassageStats:
         return bool(self.with_unit or self.urls or self.years or self.proper >= 2)
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def passage_stats(passage: str) -> PassageStats:
     text = passage.strip()
     words = T.raw_words(text)
+    digits = _DIGIT.search(text) is not None          # cheap pre-checks skip the costlier patterns
+    linky = "http" in text or "www." in text or "@" in text or "/" in text
     return PassageStats(
         tokens=frozenset(T.tokenize(text)),
         n_words=len(words),
-        numbers=len(T.NUMBER.findall(text)),
-        with_unit=len(T.NUMBER_WITH_UNIT.findall(text)),
-        years=len(T.YEAR_OR_DATE.findall(text)),
-        urls=len(T.URL.findall(text)),
+        numbers=len(T.NUMBER.findall(text)) if digits else 0,
+        with_unit=len(T.NUMBER_WITH_UNIT.findall(text)) if digits else 0,
+        years=len(T.YEAR_OR_DATE.findall(text)) if digits else 0,
+        urls=len(T.URL.findall(text)) if linky else 0,
         proper=len(T.PROPER.findall(text)),
         acronyms=len(T.ACRONYM_OR_MIXED.findall(text)),
         bullets=len(T.BULLET.findall(text)),

@@ -12,8 +12,10 @@
    - an explicit refusal ("we do not disclose ...") with p < threshold: absent;
    - a vague formula ("publicly available data", "from the internet", "a
      large corpus") with no number, link, date or name: vague;
-   - checkable specifics (a number with a unit, a link, a date, names) and
-     p >= LOW: disclosed (the model can still veto a clear non-answer);
+   - checkable specifics (a number with a unit, a link, a date, names) in
+     a quote that names the topic clearly (not through one generic keyword
+     such as 'size' or 'API') and p >= LOW: disclosed (the model can still
+     veto a clear non-answer);
    - no such specifics: disclosed if p >= the model threshold for FMTI
      indicators (where the model has the indicator's own base rate, so p is
      calibrated) or p >= HIGH_UNCALIBRATED for other frameworks' indicators;
@@ -34,10 +36,13 @@ from rigorlab.disclosure.audit import text as T
 from rigorlab.disclosure.audit.classifier import SpecificityModel
 from rigorlab.disclosure.audit.document import Document
 from rigorlab.disclosure.audit.features import PassageStats, Profile, indicator_profile, passage_stats
-from rigorlab.disclosure.audit.retrieval import PassageIndex, Query, background_idf, make_query
+from rigorlab.disclosure.audit.retrieval import (
+    COVERAGE_FOR_ONE, PassageIndex, Query, background_idf, make_query,
+)
 from rigorlab.disclosure.schema import Framework, Indicator, slug
 
 GATE = 1.0
+KEYWORD_MIN = 0.5
 TOP_K = 3
 LOW = 0.25
 HIGH_UNCALIBRATED = 0.8
@@ -119,7 +124,7 @@ class DocumentJudge:
         self._stats: dict[int, PassageStats] = {}
         self._quote_stats: dict[str, PassageStats] = {}
         self.not_code = np.fromiter((p.kind != "code" for p in doc.passages), bool, len(doc.passages))
-        self._sentences: dict[int, list[tuple[str, str, frozenset[str]]]] = {}
+        self._sentences: dict[int, list[Sentence]] = {}
 
     def quote_stats(self, quote: str) -> PassageStats:
         st = self._quote_stats.get(quote)
@@ -127,12 +132,20 @@ class DocumentJudge:
             st = self._quote_stats[quote] = passage_stats(quote)
         return st
 
-    def sentences(self, j: int) -> list[tuple[str, str, frozenset[str]]]:
+    def sentences(self, j: int) -> list[Sentence]:
         """(sentence, normalised token string, token set) of passage j, computed once."""
         out = self._sentences.get(j)
         if out is None:
             out = self._sentences[j] = split_sentences(self.doc.passages[j].text)
         return out
+
+    _asks_number = 0.0
+
+    def on_topic(self, j: int, quote: str, query: Query) -> bool:
+        path = self.doc.passages[j].heading_path
+        heading = " " + " ".join(T.tokenize(" ".join(path))) + " "
+        inner = tuple(T.tokenize(path[-1])) if path else ()
+        return _on_topic(quote, heading, query, self._asks_number, inner)
 
     def stats(self, j: int) -> PassageStats:
         st = self._stats.get(j)
@@ -144,8 +157,9 @@ class DocumentJudge:
         ind = prep.indicator
         base = dict(document=self.doc.path, framework=prep.framework, id=ind.id, title=ind.title,
                     section=ind.section, weight=ind.weight)
-        kw = self.index.keyword_evidence(prep.query) + self.index.question_overlap(prep.query)
-        cand = np.flatnonzero((kw >= GATE) & self.not_code)
+        kw_only = self.index.keyword_evidence(prep.query)
+        kw = kw_only + self.index.question_overlap(prep.query)
+        cand = np.flatnonzero((kw >= GATE) & (kw_only >= KEYWORD_MIN) & self.not_code)
         if cand.size == 0:
             return Finding(**base, level="absent",
                            reason="no passage mentions " + ", ".join(f"'{' '.join(p)}'" for p in prep.query.phrases[:4]))
@@ -155,8 +169,10 @@ class DocumentJudge:
         rows = np.stack([self.model.design_row(prep.profile, self.stats(j), prep.prior_logit) for j in top])
         probs = self.model.predict_rows(rows)
         quotes = [best_quote(self.sentences(int(j)), prep.query, prep.profile) for j in top]
+        self._asks_number = prep.profile.asks_number
         high = self.model.threshold if prep.calibrated else max(self.model.threshold, HIGH_UNCALIBRATED)
-        verdicts = [decide(float(p), self.stats(int(j)), self.quote_stats(q), prep.profile, self.model.threshold, high)
+        verdicts = [decide(float(p), self.stats(int(j)), self.quote_stats(q), prep.profile, self.model.threshold, high,
+                           self.on_topic(int(j), q, prep.query))
                     for j, p, q in zip(top, probs, quotes)]
         best_i = min(range(len(top)), key=lambda i: (LEVELS.index(verdicts[i][0]), -probs[i]))
         j, p, quote = int(top[best_i]), float(probs[best_i]), quotes[best_i]
@@ -164,6 +180,32 @@ class DocumentJudge:
         passage = self.doc.passages[j]
         return Finding(**base, level=level, evidence=quote, location=passage.location(self.doc.path),
                        confidence=p, matched=self.index.matched(prep.query, j), reason=reason)
+
+
+def _on_topic(quote: str, heading_tokens: str, query: Query, asks_number: float = 0.0,
+              inner_heading: tuple[str, ...] = ()) -> bool:
+    """The quoted sentences or their headings name the topic clearly: a keyword written as several
+    words, two different keywords, an innermost heading made of the indicator's own words, a number whose unit is a keyword ('800B tokens'), or enough of the
+    question's distinctive words (as the retrieval gate, `COVERAGE_FOR_ONE`). A lone generic word
+    ('size', 'API', 'overlap') is not enough."""
+    toks = T.tokenize(quote)
+    norm = " " + " ".join(toks) + " "
+    hits = [p for p in query.phrases if " " + " ".join(p) + " " in norm or " " + " ".join(p) + " " in heading_tokens]
+    if len(hits) >= 2 or any(p in query.multiword for p in hits):
+        return True
+    # the innermost heading is made only of the indicator's own words ("### Limitations")
+    kw_words = {t for p in query.phrases for t in p} | query.title_terms
+    if inner_heading and set(inner_heading) <= kw_words:
+        return True
+    # a quantity whose unit is one of the indicator's keywords ("800B tokens" for a data-size item)
+    single = {p[0] for p in query.phrases if len(p) == 1}
+    if asks_number and single and any(single & set(T.tokenize(quote[m.start(): m.end() + 16])[:3])
+                                      for m in T.NUMBER_WITH_UNIT.finditer(quote)):
+        return True
+    total = sum(w for _, w in query.question_weights)
+    present = set(toks) | set(heading_tokens.split())
+    covered = sum(w for t, w in query.question_weights if t in present)
+    return total > 0 and covered / total >= COVERAGE_FOR_ONE
 
 
 def specific_for(profile: Profile, q: PassageStats) -> bool:
@@ -179,49 +221,55 @@ def specific_for(profile: Profile, q: PassageStats) -> bool:
 
 
 def decide(p: float, st: PassageStats, quote: PassageStats, profile: Profile,
-           threshold: float, high: float) -> tuple[str, str]:
+           threshold: float, high: float, on_topic: bool = True) -> tuple[str, str]:
     """(level, reason) for a relevant passage with model probability p (rules in the module doc).
 
-    `st` describes the whole passage (what the model saw), `quote` the quoted sentences."""
+    `st` describes the whole passage (what the model saw), `quote` the quoted sentences;
+    `on_topic`: the quote or its headings name the topic clearly (see `_on_topic`)."""
     if st.refuses and p < threshold:
         return "absent", "the document says it does not disclose this"
     if quote.vague and not quote.specific:
         return "vague", "a vague formula without a number, link, date or name"
-    if specific_for(profile, quote) and p >= LOW:
+    if on_topic and specific_for(profile, quote) and p >= LOW:
         return "disclosed", "specific: " + _specifics(quote)
     if p >= high:
         return "disclosed", "answers the question (model probability %.2f)" % p
+    if not on_topic:
+        return "vague", "touches the topic only through a generic word"
     return "vague", "mentioned without checkable detail"
 
 
 def _specifics(st: PassageStats) -> str:
     parts = [f"{n} {what}" for n, what in ((st.with_unit, "number(s) with unit"), (st.urls, "link(s)"),
-                                            (st.years, "date(s)"), (st.proper, "name(s)"))
+                                            (st.years, "date(s)"), (st.proper, "name(s)"),
+                                            (st.acronyms, "identifier(s)"))
              if n]
     return ", ".join(parts) or "detailed wording"
 
 
-def split_sentences(text: str) -> list[tuple[str, str, frozenset[str]]]:
+Sentence = tuple[str, str, frozenset[str], bool]   # text, normalised tokens, token set, has a fact
+
+
+def split_sentences(text: str) -> list[Sentence]:
     out = []
     for sent in _SENT.split(text):
         sent = sent.strip() if sent else ""
         if sent:
             toks = T.tokenize(sent)
-            out.append((sent, " " + " ".join(toks) + " ", frozenset(toks)))
+            fact = bool(T.NUMBER_WITH_UNIT.search(sent) or T.URL.search(sent))
+            out.append((sent, " " + " ".join(toks) + " ", frozenset(toks), fact))
     return out
 
 
-def best_quote(sentences: list[tuple[str, str, frozenset[str]]], query: Query, profile: Profile,
-               limit: int = QUOTE_CHARS) -> str:
+def best_quote(sentences: list[Sentence], query: Query, profile: Profile, limit: int = QUOTE_CHARS) -> str:
     """The sentence (plus its neighbour when short) that best answers the indicator."""
     if not sentences:
         return ""
     phrases = [" " + " ".join(p) + " " for p in query.phrases]
 
     def score(k: int) -> tuple[float, int]:
-        sent, norm, toks = sentences[k]
-        return (2.0 * sum(ph in norm for ph in phrases) + 0.2 * len(profile.words & toks)
-                + 0.5 * bool(T.NUMBER_WITH_UNIT.search(sent) or T.URL.search(sent)), -k)
+        sent, norm, toks, fact = sentences[k]
+        return (2.0 * sum(ph in norm for ph in phrases) + 0.2 * len(profile.words & toks) + 0.5 * fact, -k)
 
     i = max(range(len(sentences)), key=score)
     quote = sentences[i][0]

@@ -160,9 +160,6 @@ def split_markdown(text: str) -> tuple[list[Passage], dict[str, Any], str, list[
     passages = _to_passages(raw_blocks)
     if not title:
         title = str(front.get("model_name") or front.get("pretty_name") or front.get("title") or "")
-    if not title:
-        title = next((p.heading_path[0] for p in passages if p.heading_path and p.heading_path[0] != "front matter"
-                      and "contents" not in p.heading_path[0].lower()), "")
     return passages, front, title, notices
 
 

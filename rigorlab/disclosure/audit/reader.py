@@ -120,6 +120,16 @@ def read_document(path: str | Path, display: str | None = None) -> Document:
 _PDF_HEADING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.|[IVX]+\.)\s+[A-Z][^.!?]{2,70}$|^[A-Z][A-Z &-]{3,40}$")
 
 
+def _flush_pdf_block(passages: list[Passage], lines: list[str], block: list[int],
+                     heading: tuple[str, ...], page: int) -> None:
+    """Turn the collected line indices of one page into a passage and empty `block`."""
+    if block:
+        txt = clean_inline(" ".join(lines[i].strip() for i in block))
+        if txt:
+            passages.append(Passage(len(passages), txt, heading, block[0] + 1, block[-1] + 1, page=page))
+        block.clear()
+
+
 def _read_pdf(data: bytes, name: str) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
@@ -146,26 +156,18 @@ def _read_pdf(data: bytes, name: str) -> Document:
     for pno, text in enumerate(pages, start=1):
         lines = text.split("\n")
         block: list[int] = []
-
-        def flush() -> None:
-            if block:
-                txt = clean_inline(" ".join(lines[i].strip() for i in block))
-                if txt:
-                    passages.append(Passage(len(passages), txt, heading, block[0] + 1, block[-1] + 1, page=pno))
-                block.clear()
-
         for i, line in enumerate(lines):
             s = line.strip()
             if not s:
-                flush()
+                _flush_pdf_block(passages, lines, block, heading, pno)
             elif _PDF_HEADING.match(s) and len(s) < 80:
-                flush()
+                _flush_pdf_block(passages, lines, block, heading, pno)
                 heading = (s,)
             else:
                 block.append(i)
                 if len(block) >= MAX_BLOCK_LINES // 2 and s.endswith((".", ":", ";")):
-                    flush()
-        flush()
+                    _flush_pdf_block(passages, lines, block, heading, pno)
+        _flush_pdf_block(passages, lines, block, heading, pno)
     return Document(path=name, kind="pdf", passages=passages, title=str(meta_title),
                     n_lines=sum(t.count("\n") + 1 for t in pages))
 

@@ -34,18 +34,21 @@ class Query:
     phrases: tuple[tuple[str, ...], ...]   # keyword phrases as token tuples
     title_terms: frozenset[str]
     question_weights: tuple[tuple[str, float], ...] = ()   # title+question words, distinctiveness-weighted
+    multiword: frozenset[tuple[str, ...]] = frozenset()    # phrases written as several words ("developed by")
 
 
 def make_query(title: str, question: str, keywords: list[str],
                background: dict[str, float] | None = None) -> Query:
     """`background`: idf of words across indicator wordings, so 'data' or 'model' weigh little."""
     phrases = tuple(dict.fromkeys(tuple(T.tokenize(k)) for k in keywords if T.tokenize(k)))
+    multiword = frozenset(tuple(T.tokenize(k)) for k in keywords if len(k.split()) > 1 and T.tokenize(k))
     kw_terms = [t for p in phrases for t in p]
     q_terms = list(dict.fromkeys(T.tokenize(f"{title} {question}")))
     top = max(background.values()) if background else 1.0
     weights = tuple((t, (background or {}).get(t, top)) for t in q_terms)
     return Query(terms=tuple(T.tokenize(f"{title} {question}") + kw_terms * 2),
-                 phrases=phrases, title_terms=frozenset(T.tokenize(title)), question_weights=weights)
+                 phrases=phrases, title_terms=frozenset(T.tokenize(title)), question_weights=weights,
+                 multiword=multiword)
 
 
 def background_idf(wordings: list[str]) -> dict[str, float]:
@@ -122,9 +125,9 @@ class PassageIndex:
     def _phrase(self, phrase: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Hits and score contribution of one phrase, computed once per document.
 
-        A multi-word phrase counts 1, a single word 0.6; a match in the headings only counts
-        1.5 times as much, in both body and headings 1.5 times; a keyword present in more than
-        GENERIC_SHARE of this document's passages counts a third (it is not distinctive here).
+        Returned without the phrase's own weight (applied per query): a match in the body counts 1,
+        in the enclosing headings 2 (a heading names what the passage is about); a keyword present
+        in more than GENERIC_SHARE of this document's passages counts a third (not distinctive here).
         """
         got = self._phrase_cache.get(phrase)
         if got is not None:
@@ -139,21 +142,20 @@ class PassageIndex:
             k = int(anyhit.sum())
             contrib = None
             if k:
-                w = 1.0 if len(phrase) > 1 else 0.6
-                if self.n >= 5 and k > GENERIC_SHARE * self.n:
-                    w /= 3.0
-                contrib = w * (body + 0.5 * head + 1.0 * (head & ~body))
+                w = 1.0 / 3.0 if self.n >= 5 and k > GENERIC_SHARE * self.n else 1.0
+                contrib = w * np.where(head, 2.0, body.astype(float))
             got = (body, head, contrib)
         self._phrase_cache[phrase] = got
         return got
 
     def keyword_evidence(self, query: Query) -> np.ndarray:
-        """Per passage: the keyword score (sum of the phrases' contributions)."""
+        """Per passage: the keyword score, sum over phrases of contribution x (1 for a keyword written
+        as several words, 0.6 for a single word)."""
         score = np.zeros(self.n)
         for ph in query.phrases:
             contrib = self._phrase(ph)[2]
             if contrib is not None:
-                score += contrib
+                score += contrib if ph in query.multiword else 0.6 * contrib
         return score
 
     def question_overlap(self, query: Query) -> np.ndarray:

@@ -30,9 +30,21 @@ def _stem(tok: str) -> str:
     return tok
 
 
+_STEMS: dict[str, str] = {}
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stop-word-free, lightly stemmed word tokens."""
-    return [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS and len(t) > 1]
+    out = []
+    for t in _TOKEN.findall(text.lower()):
+        s = _STEMS.get(t)
+        if s is None:
+            s = "" if t in STOPWORDS or len(t) < 2 else _stem(t)
+            if len(_STEMS) < 200_000:
+                _STEMS[t] = s
+        if s:
+            out.append(s)
+    return out
 
 
 def raw_words(text: str) -> list[str]:
@@ -44,12 +56,12 @@ NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*(?:\s*(?:%|[kmbt]\b|[KMBT]\b))?")
 NUMBER_WITH_UNIT = re.compile(
     r"[$\u20ac\u00a3]\s?\d[\d,.]*\s*[kKmMbB]?\b|(?<![\w.])\d[\d,.]*\s*(?:%|percent|[kKmMbBtT]\b|thousand|million|billion|trillion|tokens?|parameters?|params|"
     r"examples?|samples?|documents?|images?|hours?|gpus?|tpus?|h100s?|a100s?|h800s?|flops?|days?|"
-    r"languages?|tb|gb|mb|kwh|mwh|tco2e?|tons?|words?|pairs?|prompts?|annotators?|people|employees?)\b",
+    r"languages?|tb|gb|mb|kwh|mwh|tco2e?|tons?|words?|pairs?|prompts?|annotators?|people|employees?|"
+    r"steps?|epochs?|layers?|seeds?|runs?|nodes?|kg|kw|w)\b",
     re.IGNORECASE,
 )
 YEAR_OR_DATE = re.compile(
-    r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|may|june|july|august|september|october|"
-    r"november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\s+\d{1,4}\b",
+    r"\b(?:(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?\s+\d{1,4}\b)",
     re.IGNORECASE,
 )
 # Capitalised or mixed-case words that are not sentence-initial: names of data sets, tools, bodies.

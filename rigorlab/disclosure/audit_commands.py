@@ -1,0 +1,143 @@
+"""CLI: `rigorlab audit PATH... [--framework ID,...] [--format ...] [--out FILE] [--agenda] [--compare]`."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from rigorlab.errors import UserError
+
+FORMATS = ("table", "json", "md", "html", "csv")
+_SUFFIX_FORMAT = {".json": "json", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".csv": "csv",
+                  ".txt": "table"}
+
+
+def _pick_format(fmt: Optional[str], out: Optional[Path], compare: bool) -> str:
+    if fmt is None:
+        fmt = _SUFFIX_FORMAT.get(out.suffix.lower(), "table") if out else "table"
+    fmt = fmt.lower()
+    if fmt == "markdown":
+        fmt = "md"
+    if fmt not in FORMATS:
+        raise UserError(f"--format `{fmt}` is not one of table, json, md, html (csv with --compare).")
+    if fmt == "csv" and not compare:
+        raise UserError("--format csv is the --compare table; add --compare or choose table, json, md or html.")
+    return fmt
+
+
+def _table_text(render) -> str:
+    from rich.console import Console
+
+    buf = io.StringIO()
+    render(Console(file=buf, width=160, color_system=None, soft_wrap=False))
+    return buf.getvalue()
+
+
+def audit(
+    paths: List[Path] = typer.Argument(..., help="Files or directories: Markdown (front matter ok), text, HTML, PDF."),
+    framework: Optional[str] = typer.Option(
+        None, "--framework", "-f",
+        help="Framework ids or YAML paths, comma-separated (ddt, aad, fmti-2025, datasheets, eu-summary, "
+             "eu-annex-xi-xii, hf-model-card, hf-dataset-card, croissant-rai, or `all`). Default: ddt,aad,fmti-2025."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="table | json | md | html (csv with --compare); "
+                                                             "default from --out's suffix, else table."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the report here (atomically)."),
+    agenda: bool = typer.Option(False, "--agenda", help="Add the Multi-Stakeholder Action Agenda built from the gaps."),
+    compare: bool = typer.Option(False, "--compare", help="One table across all documents: scores and ranks per "
+                                                          "framework (CSV with --out x.csv)."),
+    open_weights: Optional[bool] = typer.Option(None, "--open-weights/--closed-weights",
+                                                help="Release reach for the agenda: override what the document says."),
+    params: Optional[float] = typer.Option(None, "--params", help="Reach: parameters in billions (overrides detection)."),
+    users: Optional[float] = typer.Option(None, "--users", help="Reach: users in millions (overrides detection)."),
+    agenda_file: Optional[Path] = typer.Option(None, "--agenda-file", help="Your own agenda YAML (schema of msaa.yaml)."),
+) -> None:
+    """Score model cards, datasheets and papers against disclosure frameworks, with quoted, located evidence."""
+    from rigorlab.disclosure.audit.engine import Auditor, resolve_frameworks
+    from rigorlab.io import atomic_write_text
+
+    fmt_ = _pick_format(fmt, out, compare)
+    if compare and agenda:
+        raise UserError("--compare and --agenda do not combine: run the agenda on one document at a time.")
+    for v, name in ((params, "--params"), (users, "--users")):
+        if v is not None and v < 0:
+            raise UserError(f"{name} must be >= 0, got {v}.")
+    frameworks = resolve_frameworks(framework)
+    run = Auditor(frameworks).audit_paths(paths)
+    for s in run.skipped:
+        typer.echo(f"rigorlab: skipped: {s['reason']}", err=True)
+    for d in run.documents:
+        for n in d.notices:
+            typer.echo(f"rigorlab: note: {n}", err=True)
+    if not run.documents:
+        raise UserError(f"none of the {len(run.skipped)} input(s) could be audited (reasons above).")
+
+    agendas, agenda_obj = None, None
+    if agenda:
+        from rigorlab.disclosure.agenda import build_agenda, load_agenda
+
+        agenda_obj = load_agenda(agenda_file)
+        agendas = [build_agenda(d, frameworks, agenda_obj, open_weights, params, users) for d in run.documents]
+
+    text = _render(run, fmt_, compare, agendas, agenda_obj)
+    if out is None:
+        if fmt_ == "table" and text is None:
+            _render_table_live(run, compare, agendas, agenda_obj)
+        else:
+            typer.echo(text, nl=False)
+        return
+    if text is None:
+        text = _table_text(lambda c: _render_table_live(run, compare, agendas, agenda_obj, c))
+    atomic_write_text(out, text)
+    typer.echo(f"wrote {out} ({len(run.documents)} document(s), {len(run.skipped)} skipped)", err=True)
+
+
+def _render(run, fmt: str, compare: bool, agendas, agenda_obj) -> Optional[str]:
+    """The report as text, or None for the live terminal table."""
+    if compare:
+        from rigorlab.disclosure.audit import compare as C
+
+        return {"csv": C.compare_csv, "json": C.compare_json, "md": C.compare_markdown,
+                "html": C.compare_html}.get(fmt, lambda r: None)(run)
+    if fmt == "json":
+        from rigorlab.disclosure.agenda import agenda_json
+        from rigorlab.disclosure.audit.render import render_json
+
+        return render_json(run, agenda_json(agendas) if agendas is not None else None)
+    if fmt == "md":
+        from rigorlab.disclosure.agenda import agenda_markdown
+        from rigorlab.disclosure.audit.render import render_markdown
+
+        return render_markdown(run, agenda_markdown(agendas, agenda_obj) if agendas is not None else None)
+    if fmt == "html":
+        from rigorlab.disclosure.agenda import agenda_html
+        from rigorlab.disclosure.audit.html_report import render_html
+
+        return render_html(run, agenda_html(agendas, agenda_obj) if agendas is not None else None)
+    return None
+
+
+def _render_table_live(run, compare: bool, agendas, agenda_obj, console=None) -> None:
+    from rich.console import Console
+
+    console = console or Console()
+    if compare:
+        from rigorlab.disclosure.audit.compare import compare_table
+
+        compare_table(run, console)
+        return
+    from rigorlab.disclosure.audit.render import render_table
+
+    render_table(run, console)
+    if agendas is not None:
+        from rich.markdown import Markdown
+
+        from rigorlab.disclosure.agenda import agenda_markdown
+
+        console.print(Markdown(agenda_markdown(agendas, agenda_obj, per_audience=5)))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit")(audit)
