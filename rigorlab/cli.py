@@ -47,7 +47,7 @@ _register_all()
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, mapping user mistakes to one line on stderr."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)   # a `typer.Exit(n)` comes back as n here
     except UserError as exc:
         typer.echo(f"rigorlab: error: {exc}", err=True)
         return 2
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":

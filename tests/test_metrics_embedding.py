@@ -19,7 +19,8 @@ def test_linear_formulas_match_pairwise_definitions():
     off = ~np.eye(60, dtype=bool)
     assert embedding.mean_pairwise_cosine_distance(x) == pytest.approx(d[off].mean(), abs=1e-12)
     assert embedding.remote_clique(x) == pytest.approx(np.where(off, d, 0).mean(), abs=1e-12)
-    assert embedding.chamfer_distance(x, block=7) == pytest.approx(np.where(off, d, np.inf).min(axis=1).mean(), abs=1e-12)
+    # float32 products, as the package (sklearn on float32 embeddings)
+    assert embedding.chamfer_distance(x, block=7) == pytest.approx(np.where(off, d, np.inf).min(axis=1).mean(), abs=1e-6)
 
 
 def test_vendi_extremes():
@@ -54,6 +55,6 @@ def test_chamfer_sampled_within_hoeffding_bound():
     x = np.random.default_rng(1).normal(size=(3000, 8))
     exact = embedding.chamfer_distance(x)
     est = embedding.chamfer_distance_sampled(x, queries=500, seed=2)
-    assert est.method == "sampled" and est.half_width == pytest.approx(2 * np.sqrt(np.log(40) / 1000))
+    assert est.method == "sampled" and 0 < est.half_width < 2 * np.sqrt(np.log(40) / 1000)   # tighter than Hoeffding
     assert abs(est.value - exact) <= est.half_width
     assert embedding.chamfer_distance_sampled(x[:100], queries=500).exact

@@ -83,14 +83,16 @@ def test_clip_cov_pick_is_deterministic_and_seeded():
 
 
 def test_clip_cov_skips_tokens_the_ppo_clip_already_clipped():
-    # every token is a candidate by covariance, but the first row is clipped by PPO (rho = 1.5 > 1.2, A > 0)
+    # every token is a candidate by covariance (3 * 1.25), but PPO already clips the first row
+    # (rho = 1.5 > 1 + 0.2 with A > 0): only the second row can be picked
     logp = [[-0.5, -0.5], [-3.0, -3.0]]
     old = [[-0.5 - math.log(1.5)] * 2, [-3.0, -3.0]]
-    b = make_batch(logp, [[4.0, 4.0], [-4.0, -4.0]], old=old)
+    b = make_batch(logp, [[3.0, 3.0], [-3.0, -3.0]], old=old)
     cov = token_covariance(b.logp, b.advantages, b.mask)
     assert bool(((cov > 1) & (cov < 5)).all())
-    sel, n_cand = ClipCov(ratio=1.0).select(b, torch.tensor([[True, True], [False, False]]))
-    assert n_cand == 2 and sel.tolist() == [[False, False], [True, True]]
+    g, _, m = grads(ClipCov(ratio=1.0), b)
+    assert m["clip_cov/candidate_frac"] == 0.5 and m["clip_cov/token_frac"] == 0.5
+    assert g.abs().sum().item() == 0.0     # row 1 clipped by PPO, row 2 stopped by Clip-Cov
 
 
 def test_kl_cov_loss_on_selected_and_other_tokens():

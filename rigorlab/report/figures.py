@@ -46,7 +46,8 @@ def arm_colors(arms: Sequence[str], baseline: str | None) -> dict[str, str]:
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
     """Centred moving average (shorter at the ends), so a 5-step window never shifts a curve."""
-    if window <= 1 or values.size < 3:
+    window = min(window, values.size - (values.size + 1) % 2)    # odd and no longer than the series
+    if window <= 1:
         return values
     k = np.ones(window)
     num = np.convolve(values, k, mode="same")

@@ -7,14 +7,18 @@
       - {name: grpo, set: {}}
       - {name: beta0, set: {grpo.beta: 0}}
     axes:                               # crossed with the arms (or alone): field -> values
-      task.name: [pairs, chain]         #   a list, or {label: value} to name each value
-    within: [task.name]                 # axes compared separately (default: task.name when an axis)
+      grpo.beta: [0.01, 0.04]           #   a list, or {label: value} to name each value
+    groups:                             # crossed too, and compared separately (e.g. one per task)
+      - {name: pairs, set: {task.name: pairs}}
+      - {name: chain, set: {task: {name: chain}, grpo.max_new_tokens: 40}}
+    within: []                          # axes compared separately, like groups (default: task.name if an axis)
     seeds: 3                            # or a list [0, 1, 2]
     baseline: grpo                      # default: the arm that is GRPO as published (k3 in the loss)
     metrics: [accuracy, pass@64, distinct_correct, coverage, tv_reverse, token_entropy]
 
-Arms are the explicit list times the product of the axes. Every error names
-the file and the axis, arm or field at fault, with the offending value.
+Arms are the explicit list times the groups times the product of the axes; an
+arm is compared with the baseline of its own group. Every error names the
+file and the axis, arm, group or field at fault, with the offending value.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ class StudySpec(_Strict):
     base_config: Optional[str] = Field(None, description="Training YAML the base starts from (relative to the study file).")
     base: dict[str, Any] = Field(default_factory=dict, description="Training-config fields shared by every arm.")
     arms: list[ArmSpec] = Field(default_factory=list, description="Explicit arms.")
+    groups: list[ArmSpec] = Field(default_factory=list,
+                                  description="Named sets of fields crossed with the arms, compared separately.")
     axes: dict[str, Union[list[Any], dict[str, Any]]] = Field(default_factory=dict,
                                                               description="Dotted field -> values (or label -> value).")
     within: Optional[list[str]] = Field(None, description="Axes whose values are compared separately.")
@@ -247,6 +253,32 @@ def _build(base: dict, overrides: dict[str, Any], where: str) -> TrainConfig:
     return cfg
 
 
+def _check_part(base: dict, overrides: dict[str, Any], where: str) -> None:
+    """Check the fields one axis value, arm or group sets, on the base alone.
+
+    Errors in a field (wrong type, out of range, unknown component) are reported
+    here, naming the part; a constraint between fields (forward KL needs the full
+    estimator) may be met by another axis, so it is left to the arm that combines them.
+    """
+    from rigorlab.config import _format_error
+
+    data = json.loads(json.dumps(base))
+    for key, value in overrides.items():
+        set_dotted(data, key, value)
+    try:
+        cfg = TrainConfig.model_validate(data)
+    except ValidationError as exc:
+        if exc.errors()[0]["loc"]:
+            raise UserError(_format_error(where, exc)) from None
+        return
+    from rigorlab.rl.components import build_components
+
+    try:
+        build_components(cfg)
+    except UserError as exc:
+        raise UserError(f"{where}: {exc}") from None
+
+
 def slugify(name: str) -> str:
     return _SLUG.sub("_", name).strip("_") or "arm"
 
@@ -260,37 +292,43 @@ def expand(spec: StudySpec, base: dict, source: str = "study") -> Study:
         _check_path(axis, f"{source}: axis")
         values[axis] = _axis_values(axis, spec.axes[axis], source)
         for label, value in values[axis]:
-            _build(base, {axis: value}, f"{source}: axis {axis!r} value {label!r}")
+            _check_part(base, {axis: value}, f"{source}: axis {axis!r} value {label!r}")
     within = spec.within if spec.within is not None else [a for a in axes if a == "task.name"]
     for w in within:
         if w not in axes:
             raise UserError(f"{source}: 'within' names {w!r}, which is not one of the axes ({', '.join(axes) or 'none'})")
-    explicit = spec.arms or [ArmSpec(name="", set={})]
-    names = [a.name for a in spec.arms]
-    dup = next((n for n in names if names.count(n) > 1), None)
-    if dup is not None:
-        raise UserError(f"{source}: two arms are named {dup!r}")
-    for a in spec.arms:
-        for key in a.set:
-            _check_path(key, f"{source}: arm {a.name!r}")
-        if a.set:
-            _build(base, a.set, f"{source}: arm {a.name!r}")
+    for kind, items in (("arm", spec.arms), ("group", spec.groups)):
+        names = [a.name for a in items]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup is not None:
+            raise UserError(f"{source}: two {kind}s are named {dup!r}")
+        for a in items:
+            for key in a.set:
+                _check_path(key, f"{source}: {kind} {a.name!r}")
+            if a.set:
+                _check_part(base, a.set, f"{source}: {kind} {a.name!r}")
+    explicit = spec.arms or [ArmSpec.model_construct(name="", description="", set={})]
+    groups = spec.groups or [ArmSpec.model_construct(name="", description="", set={})]
     short = _axis_labels(axes)
     arms: list[Arm] = []
-    for arm_spec in explicit:
+    for arm_spec, group_spec in itertools.product(explicit, groups):
         for combo in itertools.product(*(values[a] for a in axes)) if axes else [()]:
             chosen = dict(zip(axes, combo))
             parts = [arm_spec.name] if arm_spec.name else []
             parts += [f"{short[a]}={lab}" for a, (lab, _) in chosen.items() if a not in within]
-            group = ",".join(f"{short[a]}={lab}" for a, (lab, _) in chosen.items() if a in within)
+            gparts = [group_spec.name] if group_spec.name else []
+            gparts += [f"{short[a]}={lab}" for a, (lab, _) in chosen.items() if a in within]
+            group = ",".join(gparts)
             label = ",".join(parts) or "base"
             name = f"{label},{group}" if group else label
-            overrides = {**arm_spec.set, **{a: v for a, (_, v) in chosen.items()}}
-            where = f"{source}: arm {name!r}" + (f" ({', '.join(f'{a}={lab}' for a, (lab, _) in chosen.items())})"
-                                                  if chosen else "")
+            overrides = {**group_spec.set, **arm_spec.set, **{a: v for a, (_, v) in chosen.items()}}
+            what = [f"group {group_spec.name!r}"] if group_spec.name else []
+            what += [f"{a}={lab}" for a, (lab, _) in chosen.items()]
+            where = f"{source}: arm {name!r}" + (f" ({', '.join(what)})" if what else "")
             cfg = _build(base, overrides, where)
+            description = arm_spec.description or group_spec.description
             arms.append(Arm(name=name, label=label, group=group, overrides=overrides,
-                            description=arm_spec.description, config=cfg, slug=slugify(name)))
+                            description=description, config=cfg, slug=slugify(name)))
     slugs = [a.slug for a in arms]
     clash = next((a for a in arms if slugs.count(a.slug) > 1), None)
     if clash is not None:

@@ -123,6 +123,8 @@ class DocumentJudge:
         self.index = PassageIndex(doc)
         self._stats: dict[int, PassageStats] = {}
         self._quote_stats: dict[str, PassageStats] = {}
+        self._headings: dict[int, tuple[str, tuple[str, ...]]] = {}
+        self._quote_tokens: dict[str, tuple[list[str], list[tuple[str, ...]]]] = {}
         self.not_code = np.fromiter((p.kind != "code" for p in doc.passages), bool, len(doc.passages))
         self._sentences: dict[int, list[Sentence]] = {}
 
@@ -142,10 +144,16 @@ class DocumentJudge:
     _asks_number = 0.0
 
     def on_topic(self, j: int, quote: str, query: Query) -> bool:
-        path = self.doc.passages[j].heading_path
-        heading = " " + " ".join(T.tokenize(" ".join(path))) + " "
-        inner = tuple(T.tokenize(path[-1])) if path else ()
-        return _on_topic(quote, heading, query, self._asks_number, inner)
+        head = self._headings.get(j)
+        if head is None:
+            path = self.doc.passages[j].heading_path
+            head = self._headings[j] = (" " + " ".join(T.tokenize(" ".join(path))) + " ",
+                                        tuple(T.tokenize(path[-1])) if path else ())
+        q = self._quote_tokens.get(quote)
+        if q is None:
+            units = [tuple(T.tokenize(quote[m.start(): m.end() + 16])[:3]) for m in T.NUMBER_WITH_UNIT.finditer(quote)]
+            q = self._quote_tokens[quote] = (T.tokenize(quote), units)
+        return _on_topic(q, head[0], query, self._asks_number, head[1])
 
     def stats(self, j: int) -> PassageStats:
         st = self._stats.get(j)
@@ -182,13 +190,15 @@ class DocumentJudge:
                        confidence=p, matched=self.index.matched(prep.query, j), reason=reason)
 
 
-def _on_topic(quote: str, heading_tokens: str, query: Query, asks_number: float = 0.0,
-              inner_heading: tuple[str, ...] = ()) -> bool:
+def _on_topic(quote: tuple[list[str], list[tuple[str, ...]]], heading_tokens: str, query: Query,
+              asks_number: float = 0.0, inner_heading: tuple[str, ...] = ()) -> bool:
     """The quoted sentences or their headings name the topic clearly: a keyword written as several
-    words, two different keywords, an innermost heading made of the indicator's own words, a number whose unit is a keyword ('800B tokens'), or enough of the
-    question's distinctive words (as the retrieval gate, `COVERAGE_FOR_ONE`). A lone generic word
-    ('size', 'API', 'overlap') is not enough."""
-    toks = T.tokenize(quote)
+    words, two different keywords, an innermost heading made of the indicator's own words, a number
+    whose unit is a keyword ('800B tokens'), or enough of the question's distinctive words (as the
+    retrieval gate, `COVERAGE_FOR_ONE`). A lone generic word ('size', 'API', 'overlap') is not enough.
+
+    `quote` is (its tokens, the first tokens after each number-with-unit in it)."""
+    toks, units = quote
     norm = " " + " ".join(toks) + " "
     hits = [p for p in query.phrases if " " + " ".join(p) + " " in norm or " " + " ".join(p) + " " in heading_tokens]
     if len(hits) >= 2 or any(p in query.multiword for p in hits):
@@ -199,8 +209,7 @@ def _on_topic(quote: str, heading_tokens: str, query: Query, asks_number: float 
         return True
     # a quantity whose unit is one of the indicator's keywords ("800B tokens" for a data-size item)
     single = {p[0] for p in query.phrases if len(p) == 1}
-    if asks_number and single and any(single & set(T.tokenize(quote[m.start(): m.end() + 16])[:3])
-                                      for m in T.NUMBER_WITH_UNIT.finditer(quote)):
+    if asks_number and single and any(single & set(u) for u in units):
         return True
     total = sum(w for _, w in query.question_weights)
     present = set(toks) | set(heading_tokens.split())
