@@ -33,9 +33,25 @@ def clip(x, lo, hi):
     return min(max(x, lo), hi)
 
 
+def assert_resume_is_exact(tmp_path, example: str, full: list[dict], extra: list[str]) -> None:
+    """Kill after step 2's checkpoint, resume: the rows of steps 2.. equal the uninterrupted run's."""
+    from rigorlab.rl.trainer import GRPOTrainer
+
+    cfg = load_config(EXAMPLES / example, SHORT + extra)
+    first = GRPOTrainer(cfg, tmp_path / "split")
+    first.setup()
+    first.train_step(), first.train_step()
+    first.save()
+    tail = GRPOTrainer(cfg, tmp_path / "split", resume=True).train()
+    skip = ("time/", "tokens_per_s")
+    assert [r["step"] for r in tail] == [r["step"] for r in full[2:]]
+    for a, b in zip(full[2:], tail):
+        assert {k: v for k, v in a.items() if not k.startswith(skip)} == \
+               {k: v for k, v in b.items() if not k.startswith(skip)}
+
+
 def test_count_bonus_run_logs_and_resumes_exactly(tmp_path):
     from rigorlab.rl.checkpoint import load_checkpoint
-    from rigorlab.rl.trainer import GRPOTrainer
 
     extra = ["grpo.steps=4", "save_every=2"]
     rows = train(tmp_path, "pairs_count_bonus.yaml", extra, "full")
@@ -46,17 +62,16 @@ def test_count_bonus_run_logs_and_resumes_exactly(tmp_path):
     # the checkpoint holds one count per answered completion of the 4 steps (2 prompts x G = 8)
     counts = load_checkpoint(tmp_path / "full")["shapers"][0]["counts"]
     assert sum(sum(t.values()) for t in counts.values()) == round(sum(r["reward/format"] * 16 for r in rows))
-    # kill after step 2's checkpoint, resume: the counts come back and the run repeats exactly
-    cfg = load_config(EXAMPLES / "pairs_count_bonus.yaml", SHORT + extra)
-    first = GRPOTrainer(cfg, tmp_path / "split")
-    first.setup()
-    first.train_step(), first.train_step()
-    first.save()
-    tail = GRPOTrainer(cfg, tmp_path / "split", resume=True).train()
-    skip = ("time/", "tokens_per_s")
-    for a, b in zip(rows[2:], tail):
-        assert {k: v for k, v in a.items() if not k.startswith(skip)} == \
-               {k: v for k, v in b.items() if not k.startswith(skip)}
+    assert_resume_is_exact(tmp_path, "pairs_count_bonus.yaml", rows, extra)
+
+
+@pytest.mark.parametrize("example, coef", [("pairs_adaptive_kl.yaml", "beta"),
+                                           ("pairs_target_entropy.yaml", "entropy_coef")])
+def test_controlled_coefficients_resume_exactly(tmp_path, example, coef):
+    extra = ["grpo.steps=4", "save_every=2"]
+    rows = train(tmp_path, example, extra, "full")
+    assert len({r[f"coef/{coef}"] for r in rows}) > 1                # the controller moved it
+    assert_resume_is_exact(tmp_path, example, rows, extra)
 
 
 def test_mara_run_couples_beta_and_logs(tmp_path):

@@ -94,7 +94,7 @@ def test_pairing_removes_shared_variance():
     assert d.excludes_zero() and d.lo > 0.01 and d.hi < 0.03  # paired: the difference is resolved
     assert d.hi - d.lo < 0.1 * (a.hi - a.lo)
     text = statement("accuracy", "arm", "base", a, b, d, True)
-    assert "intervals overlap, but the paired difference +0.020" in text and "excludes 0" in text
+    assert "intervals overlap, but the paired difference +0.019 [+0.015, +0.023] excludes 0" in text
 
 
 def test_seed_level_values_use_seeds_only():

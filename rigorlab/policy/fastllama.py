@@ -41,18 +41,25 @@ class FastLlama:
         theta = rope.get("rope_theta", getattr(cfg, "rope_theta", 10000.0))
         self.inv_freq = 1.0 / (theta ** (torch.arange(0, self.head_dim, 2, dtype=torch.float) / self.head_dim))
         self.layers = model.model.layers
+        self._rope_table: tuple[torch.Tensor, torch.Tensor] | None = None
 
     # ------------------------------------------------------------ pieces
     def _rms(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         if x.dtype == torch.float32:
-            return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps))
+            return F.rms_norm(x, (x.shape[-1],), w, self.eps)             # one fused kernel
         xf = x.float()
         return w * (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype)
 
     def _rope(self, pos: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-        freqs = pos[..., None].float() * self.inv_freq.to(pos.device)       # (B, L, D/2)
-        emb = torch.cat((freqs, freqs), dim=-1)[:, None]                    # (B, 1, L, D)
-        return emb.cos().to(dtype), emb.sin().to(dtype)
+        """cos and sin (B, 1, L, D) from a table computed once per device and length."""
+        need = int(pos.max()) + 1
+        table = self._rope_table
+        if table is None or table[0].shape[0] < need or table[0].device != pos.device or table[0].dtype != dtype:
+            n = max(need, 2 * (table[0].shape[0] if table is not None else 64))
+            freqs = torch.arange(n, device=pos.device, dtype=torch.float)[:, None] * self.inv_freq.to(pos.device)
+            emb = torch.cat((freqs, freqs), dim=-1)                            # (n, D)
+            table = self._rope_table = (emb.cos().to(dtype), emb.sin().to(dtype))
+        return table[0][pos][:, None], table[1][pos][:, None]
 
     @staticmethod
     def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
@@ -60,13 +67,21 @@ class FastLlama:
         rot = torch.cat((-x[..., h:], x[..., :h]), dim=-1)
         return x * cos + rot * sin
 
-    def _block(self, layer, x, cos, sin, mask, kv: tuple[torch.Tensor, torch.Tensor] | None, start: int):
+    def _fused(self, layer) -> tuple[torch.Tensor, torch.Tensor]:
+        """[q; k; v] and [gate; up] weights stacked, so each is one matmul (differentiable)."""
+        a, m = layer.self_attn, layer.mlp
+        return (torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]),
+                torch.cat([m.gate_proj.weight, m.up_proj.weight]))
+
+    def _block(self, layer, weights, x, cos, sin, mask, kv: tuple[torch.Tensor, torch.Tensor] | None, start: int):
         B, L, _ = x.shape
-        attn = layer.self_attn
+        attn, (w_qkv, w_gu) = layer.self_attn, weights
         h = self._rms(x, layer.input_layernorm.weight)
-        q = F.linear(h, attn.q_proj.weight).view(B, L, self.n_heads, self.head_dim).transpose(1, 2)
-        k = F.linear(h, attn.k_proj.weight).view(B, L, self.n_kv, self.head_dim).transpose(1, 2)
-        v = F.linear(h, attn.v_proj.weight).view(B, L, self.n_kv, self.head_dim).transpose(1, 2)
+        nq, nkv = self.n_heads * self.head_dim, self.n_kv * self.head_dim
+        q, k, v = F.linear(h, w_qkv).split([nq, nkv, nkv], dim=-1)
+        q = q.view(B, L, self.n_heads, self.head_dim).transpose(1, 2)
+        k = k.view(B, L, self.n_kv, self.head_dim).transpose(1, 2)
+        v = v.view(B, L, self.n_kv, self.head_dim).transpose(1, 2)
         q, k = self._rotate(q, cos, sin), self._rotate(k, cos, sin)         # (B, H, L, D)
         if kv is not None:                                                  # write into the cache
             kv[0][:, :, start:start + L] = k
@@ -75,12 +90,15 @@ class FastLlama:
         if self.n_kv != self.n_heads:
             rep = self.n_heads // self.n_kv
             k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
-        o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)        # (B, H, L, D)
+        if L == 1:   # decoding one query: broadcast products beat batched tiny matmuls
+            scores = (q * k).sum(-1) * self.head_dim ** -0.5 + mask[:, :, 0]        # (B, H, K)
+            o = (torch.softmax(scores, dim=-1)[..., None] * v).sum(-2, keepdim=True)
+        else:
+            o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)    # (B, H, L, D)
         x = x + F.linear(o.transpose(1, 2).reshape(B, L, -1), attn.o_proj.weight)
         h = self._rms(x, layer.post_attention_layernorm.weight)
-        mlp = layer.mlp
-        return x + F.linear(F.silu(F.linear(h, mlp.gate_proj.weight)) * F.linear(h, mlp.up_proj.weight),
-                            mlp.down_proj.weight)
+        gate, up = F.linear(h, w_gu).chunk(2, dim=-1)
+        return x + F.linear(F.silu(gate) * up, layer.mlp.down_proj.weight)
 
     def _mask(self, key_mask: torch.Tensor, q_len: int, dtype: torch.dtype) -> torch.Tensor:
         """Additive mask (B, 1, q_len, K): causal, padded keys hidden, each query sees itself."""
@@ -103,13 +121,16 @@ class FastLlama:
         cos, sin = self._rope(pos, x.dtype)
         mask = self._mask(attn_mask, ids.shape[1], x.dtype)
         for layer in self.layers:
-            x = self._block(layer, x, cos, sin, mask, None, 0)
+            x = self._block(layer, self._fused(layer), x, cos, sin, mask, None, 0)
         return self._head(x)
 
-    def new_cache(self, batch: int, max_len: int, dtype: torch.dtype, device) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def new_cache(self, batch: int, max_len: int, dtype: torch.dtype, device) -> dict:
+        """Preallocated keys/values per layer, plus the stacked weights for this rollout
+        (the weights do not change while sampling, so they are stacked once)."""
         shape = (batch, self.n_kv, max_len, self.head_dim)
-        return [(torch.empty(shape, dtype=dtype, device=device), torch.empty(shape, dtype=dtype, device=device))
-                for _ in self.layers]
+        return {"kv": [(torch.empty(shape, dtype=dtype, device=device), torch.empty(shape, dtype=dtype, device=device))
+                       for _ in self.layers],
+                "weights": [tuple(w.detach() for w in self._fused(layer)) for layer in self.layers]}
 
     def step(self, ids: torch.Tensor, key_mask: torch.Tensor, pos: torch.Tensor, cache, start: int) -> torch.Tensor:
         """Logits of the LAST position (B, V) for `ids` (B, L) appended at `start` in the cache.
@@ -119,6 +140,6 @@ class FastLlama:
         x = self.model.model.embed_tokens(ids)
         cos, sin = self._rope(pos, x.dtype)
         mask = self._mask(key_mask, ids.shape[1], x.dtype)
-        for layer, kv in zip(self.layers, cache):
-            x = self._block(layer, x, cos, sin, mask, kv, start)
+        for layer, kv, weights in zip(self.layers, cache["kv"], cache["weights"]):
+            x = self._block(layer, weights, x, cos, sin, mask, kv, start)
         return self._head(x[:, -1])

@@ -80,7 +80,8 @@ def _drain(q, started: set[str], on_progress: OnProgress | None, on_start) -> No
 
 def run_ray(jobs: list[dict], workers: int, threads: int, on_result: OnResult, address: str | None = None,
             on_start: Callable[[str], None] | None = None) -> None:
-    """One Ray task per job. Without `address`, starts a local Ray with workers * threads CPUs."""
+    """One Ray task per job (each asks Ray for `threads` CPUs). Without `address` and without a Ray
+    already initialised in this process, starts a local Ray with workers * threads CPUs."""
     try:
         import ray
     except ImportError:
@@ -96,7 +97,8 @@ def run_ray(jobs: list[dict], workers: int, threads: int, on_result: OnResult, a
             raise UserError(f"cannot start or reach Ray at {address or 'a local instance'}: {exc}") from None
         started_here = True
     try:
-        task = ray.remote(execute_run).options(num_cpus=threads, max_retries=0)
+        cpus = int(ray.cluster_resources().get("CPU", 1)) or 1
+        task = ray.remote(execute_run).options(num_cpus=min(threads, cpus), max_retries=0)
         pending = {}
         for job in jobs:
             pending[task.remote(job)] = job

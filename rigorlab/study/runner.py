@@ -121,6 +121,16 @@ def prepare_references(study: Study, progress=None) -> list[Path]:
     return out
 
 
+def run_threads(cfg) -> int:
+    """torch threads of one run: the config's `threads`, else 1.
+
+    A study parallelises across runs, and the thread count is part of what
+    makes a run's floating point reproducible, so it never depends on --workers
+    or on the back end.
+    """
+    return cfg.threads if cfg.threads > 0 else 1
+
+
 def default_workers(n_jobs: int) -> int:
     return max(1, min(os.cpu_count() or 1, n_jobs))
 
@@ -155,13 +165,13 @@ def run_study(study: Study, out: str | Path = "rigorlab-runs", workers: int | No
                 index.set_status(r.run_id, "interrupted" if status == "interrupted" else "pending")
                 todo.append(r)
         n_workers = workers or default_workers(len(todo))
-        threads = max(1, (os.cpu_count() or 1) // n_workers)
         by_id = {r.run_id: r for r in runs}
         with _Display(display, len(runs), result.counts["skipped"]) as show:
             if todo:
                 prepare_references(study, show.phase if display else None)
             jobs = [make_job(r.run_id, r.run_dir, study_dir, r.arm.for_seed(r.seed).model_dump(mode="json"),
-                             threads, documents, ship=bool(address)) for r in todo]
+                             run_threads(r.arm.config), documents, ship=bool(address)) for r in todo]
+            threads = max([j["threads"] for j in jobs] or [1])
 
             def on_start(run_id: str) -> None:
                 index.set_status(run_id, "running")

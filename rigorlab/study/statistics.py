@@ -70,9 +70,23 @@ def _index(labels: Sequence[Hashable]) -> tuple[np.ndarray, int]:
     return idx, len(table)
 
 
+def is_crossed(seeds: Sequence[Hashable], prompts: Sequence[Hashable]) -> bool:
+    """Whether some prompt was evaluated under more than one seed (else prompts are nested in seeds)."""
+    first: dict = {}
+    for s_, p_ in zip(seeds, prompts):
+        if first.setdefault(p_, s_) != s_:
+            return True
+    return False
+
+
 def bootstrap_se(values: Sequence[float], seeds: Sequence[Hashable], prompts: Sequence[Hashable],
                  n_boot: int = N_BOOT, rng_seed: int = 0) -> float:
-    """Standard error of the mean under the two-way bootstrap over seeds and prompts."""
+    """Standard error of the mean under the two-way bootstrap over seeds and prompts.
+
+    Crossed designs resample both; when prompts are nested in seeds, resampling
+    seeds already carries their prompts' variance, so only seeds are resampled
+    (only prompts with a single seed).
+    """
     y = np.asarray(values, dtype=float)
     si, ns = _index(seeds)
     pi, npr = _index(prompts)
@@ -82,13 +96,15 @@ def bootstrap_se(values: Sequence[float], seeds: Sequence[Hashable], prompts: Se
     np.add.at(counts, (si, pi), 1.0)
     if ns * npr == 1:
         return 0.0
+    crossed = is_crossed(seeds, prompts)
+    by_seed, by_prompt = ns > 1, crossed or ns == 1
     rng = np.random.default_rng(rng_seed)
     stats = []
     chunk = max(1, 2_000_000 // (ns * npr + ns + npr))
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
-        w = rng.multinomial(ns, np.full(ns, 1.0 / ns), size=b).astype(float)       # (b, S)
-        v = rng.multinomial(npr, np.full(npr, 1.0 / npr), size=b).astype(float)    # (b, P)
+        w = rng.multinomial(ns, np.full(ns, 1.0 / ns), size=b).astype(float) if by_seed else np.ones((b, ns))
+        v = rng.multinomial(npr, np.full(npr, 1.0 / npr), size=b).astype(float) if by_prompt else np.ones((b, npr))
         num = np.einsum("bs,sp,bp->b", w, sums, v)
         den = np.einsum("bs,sp,bp->b", w, counts, v)
         ok = den > 0                     # nested designs: a replicate may draw no observed cell
@@ -106,11 +122,7 @@ def satterthwaite_df(values: Sequence[float], seeds: Sequence[Hashable], prompts
     Welch-Satterthwaite from the seed and prompt components when they are crossed."""
     y = np.asarray(values, dtype=float)
     ns, npr = len(set(seeds)), len(set(prompts))
-    per_prompt_seeds: dict = {}
-    for s_, p_ in zip(seeds, prompts):
-        per_prompt_seeds.setdefault(p_, set()).add(s_)
-    crossed = npr > 1 and ns > 1 and any(len(v) > 1 for v in per_prompt_seeds.values())
-    if not crossed:
+    if ns == 1 or npr == 1 or not is_crossed(seeds, prompts):
         return float(max(ns - 1, 1) if ns > 1 else max(npr - 1, 1))
     vs = np.var(_group_means(y, seeds), ddof=1) / ns
     vp = np.var(_group_means(y, prompts), ddof=1) / npr

@@ -40,8 +40,8 @@ def make_job(run_id: str, run_dir: Path, study_dir: Path, config: dict, threads:
     """The job dict of one run (everything a worker needs, nothing it has to import to read)."""
     from rigorlab.policy.pretrain import cache_root
 
-    return {"run_id": run_id, "run_dir": str(run_dir), "study_dir": str(study_dir), "config": config, "threads": int(threads),
-            "documents": bool(documents), "ship": bool(ship), "cache": str(cache_root())}
+    return {"run_id": run_id, "run_dir": str(run_dir), "study_dir": str(study_dir), "config": config,
+            "threads": int(threads), "documents": bool(documents), "ship": bool(ship), "cache": str(cache_root())}
 
 
 def _queue_progress(run_id: str) -> Callable[[str, int, int, dict], None] | None:
@@ -73,6 +73,7 @@ def execute_run(job: dict, progress: Callable[[str, int, int, dict], None] | Non
     run_dir = Path(job["run_dir"])
     if job.get("cache") and "RIGORLAB_CACHE" not in os.environ:
         os.environ["RIGORLAB_CACHE"] = job["cache"]
+    threads_before = torch.get_num_threads()
     torch.set_num_threads(max(1, int(job.get("threads", 1))))
     workdir, shipping = run_dir, False
     if job.get("ship") and not Path(job["study_dir"]).is_dir():
@@ -99,6 +100,7 @@ def execute_run(job: dict, progress: Callable[[str, int, int, dict], None] | Non
         except OSError:
             pass
     finally:
+        torch.set_num_threads(threads_before)
         if shipping:
             shutil.rmtree(workdir.parent, ignore_errors=True)
     result["seconds"] = round(time.perf_counter() - t0, 2)
