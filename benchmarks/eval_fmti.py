@@ -35,6 +35,7 @@ from rigorlab.disclosure.frameworks import load_framework
 from rigorlab.disclosure.schema import slug
 
 TARGET_KAPPA = 0.6
+MODES = ("classifier", "auditor", "report", "report-plain")
 
 
 def cohen_kappa(y: np.ndarray, p: np.ndarray) -> float:
@@ -55,23 +56,79 @@ def auditor_point(judge_model, fw, name: str, text: str, cache: dict) -> int:
     return int(DocumentJudge(doc, judge_model).judge(prep).level == "disclosed")
 
 
-def evaluate(reference: Path) -> dict:
+def cross_indicator(model, prepared: list, examples: list, idx) -> tuple[int, int, int]:
+    """Precision check: each substantive answer judged against the OTHER 99 FMTI indicators.
+
+    Returns (pairs, judged disclosed, candidates found). An answer about compute providers that the
+    auditor calls a disclosure of, say, whistle-blower protection is a false positive that the
+    answer-only evaluation above cannot see; some pairs are genuinely related (compute hardware and
+    compute usage), so this bounds the off-topic disclosure rate from above."""
+    pairs = disclosed = found = 0
+    for i in idx:
+        ex = examples[i]
+        passages, front, title, _ = split_markdown(ex.disclosure)
+        if not passages or not ex.disclosure.strip():
+            continue
+        doc = Document(path="<disclosure>", kind="text", passages=passages, front_matter=front, title=title)
+        judge = DocumentJudge(doc, model)
+        own = slug(ex.indicator)
+        for prep in prepared:
+            if slug(prep.indicator.id) == own:
+                continue
+            f = judge.judge(prep)
+            pairs += 1
+            disclosed += f.level == "disclosed"
+            found += f.level != "absent"
+    return pairs, disclosed, found
+
+
+def report_points(model, prepared: list, examples: list, idx, headings: bool) -> dict[int, int]:
+    """Audit the held-out developer's whole report as ONE document: every answer under a heading
+    that names its indicator (the layout of the FMTI's published transparency reports), or, with
+    `headings=False`, all answers as consecutive paragraphs (what a model card looks like to the
+    retrieval: the auditor has to find which paragraph answers which indicator)."""
+    parts = [f"# {examples[idx[0]].developer} transparency report", ""]
+    for i in idx:
+        if headings:
+            parts += [f"## {examples[i].indicator}", ""]
+        if examples[i].disclosure.strip():
+            parts += [examples[i].disclosure.strip(), ""]
+    text = "\n".join(parts)
+    passages, front, title, _ = split_markdown(text)
+    doc = Document(path="<report>", kind="markdown", passages=passages, front_matter=front, title=title)
+    judge = DocumentJudge(doc, model)
+    level = {slug(p.indicator.id): judge.judge(p).level for p in prepared}
+    return {int(i): int(level[slug(examples[i].indicator)] == "disclosed") for i in idx}
+
+
+def evaluate(reference: Path, cross: bool = True) -> dict:
     examples = load_examples(reference)
     scores = load_scores(reference)
     fw = load_framework("fmti-2025")
     y = np.array([e.label for e in examples])
     devs = np.array([e.developer for e in examples])
-    pred = {"classifier": np.zeros(len(y), dtype=int), "auditor": np.zeros(len(y), dtype=int)}
+    pred = {m: np.zeros(len(y), dtype=int) for m in MODES}
+    cross_counts = [0, 0, 0]
     for d in sorted(set(devs)):
         train = [e for e, dv in zip(examples, devs) if dv != d]
         test_idx = np.flatnonzero(devs == d)
         model = fit_model(train, scores, exclude={d})
-        X = design_matrix([examples[i] for i in test_idx], scores, {d})
-        pred["classifier"][test_idx] = (model.predict_rows(X) >= model.threshold).astype(int)
-        cache = {slug(p.indicator.id): p for p in prepare(fw, model)}
+        X, trivial = design_matrix([examples[i] for i in test_idx], scores, {d}, model.profiles)
+        pred["classifier"][test_idx] = (model.predict_rows(X, trivial) >= model.threshold).astype(int)
+        prepared = prepare(fw, model)
+        cache = {slug(p.indicator.id): p for p in prepared}
         for i in test_idx:
             pred["auditor"][i] = auditor_point(model, fw, examples[i].indicator, examples[i].disclosure, cache)
+        for mode, h in (("report", True), ("report-plain", False)):
+            for i, v in report_points(model, prepared, examples, test_idx, h).items():
+                pred[mode][i] = v
+        if cross:
+            c = cross_indicator(model, prepared, examples, test_idx)
+            cross_counts = [a + b for a, b in zip(cross_counts, c)]
     out: dict = {"n": int(len(y)), "human_positive_rate": float(y.mean()), "target_kappa": TARGET_KAPPA}
+    if cross:
+        n, d, f = cross_counts
+        out["cross_indicator"] = {"pairs": n, "disclosed_rate": d / max(n, 1), "found_rate": f / max(n, 1)}
     for mode, p in pred.items():
         groups: dict[str, dict[str, list[int]]] = {"developer": defaultdict(list), "subdomain": defaultdict(list)}
         for i, e in enumerate(examples):
@@ -96,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     r = evaluate(args.reference)
     print(f"FMTI Dec 2025 reports: {r['n']} (developer, indicator) pairs, "
           f"human 'disclosed' rate {r['human_positive_rate']:.2f}; leave-one-developer-out.")
-    for mode in ("classifier", "auditor"):
+    for mode in MODES:
         m = r[mode]
         print(f"\n[{mode}] accuracy {m['accuracy']:.3f}  kappa {m['kappa']:.3f}  "
               f"(target >= {TARGET_KAPPA}, ratio {m['kappa'] / TARGET_KAPPA:.2f})  predicted rate {m['positive_rate']:.2f}")

@@ -9,7 +9,13 @@ import pytest
 from rigorlab.config import build_config
 from rigorlab.errors import UserError
 from rigorlab.rl.components import build_components
-from rigorlab.rl.controllers import CONTROLLERS, AdaptiveKL, Cosine, Linear, TargetEntropy
+from rigorlab.rl.controllers import (
+    CONTROLLERS,
+    AdaptiveKL,
+    Cosine,
+    Linear,
+    TargetEntropy,
+)
 
 
 def run(ctrl, rows):

@@ -13,8 +13,13 @@ import pytest
 from rigorlab.config import build_config
 from rigorlab.errors import UserError
 from rigorlab.rl.components import build_components
-from rigorlab.rl.count_bonus import (CountBonus, batch_penalty, historical_bonus, minhash_sketch,
-                                     shingles)
+from rigorlab.rl.count_bonus import (
+    CountBonus,
+    batch_penalty,
+    historical_bonus,
+    minhash_sketch,
+    shingles,
+)
 from rigorlab.rl.shapers import ScoredGroup
 
 

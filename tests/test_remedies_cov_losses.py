@@ -11,8 +11,14 @@ from rigorlab.config import build_config
 from rigorlab.errors import UserError
 from rigorlab.rl.batch import TokenBatch
 from rigorlab.rl.components import build_components
-from rigorlab.rl.cov_losses import (ClipCov, KLCov, batch_seed, clip_higher_released, n_selected,
-                                    token_covariance)
+from rigorlab.rl.cov_losses import (
+    ClipCov,
+    KLCov,
+    batch_seed,
+    clip_higher_released,
+    n_selected,
+    token_covariance,
+)
 from rigorlab.rl.policy_loss import PPOClip
 
 

@@ -7,8 +7,15 @@ import json
 import pytest
 
 from rigorlab.errors import UserError
-from rigorlab.rl.trl_rewards import (CompletionLength, CountBonusReward, TaskCorrectness, TaskFormat,
-                                     completion_text, extract_final_answer, task_dataset)
+from rigorlab.rl.trl_rewards import (
+    CompletionLength,
+    CountBonusReward,
+    TaskCorrectness,
+    TaskFormat,
+    completion_text,
+    extract_final_answer,
+    task_dataset,
+)
 
 
 def test_completion_text_and_answer_extraction():

@@ -106,12 +106,13 @@ def test_ray_backend_gives_identical_runs(local):
     ray = pytest.importorskip("ray")
     tmp, path, result = local
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        res = run_study(load_study(path), out=tmp / "ray", backend="ray", workers=2, display=False, report=False)
+    try:       # seed 0 of both arms: two Ray tasks at once
+        res = run_study(load_study(path, seeds=1), out=tmp / "ray", backend="ray", workers=2, display=False,
+                        report=False)
     finally:
         ray.shutdown()
-    assert res.counts["done"] == 4, res.failures
-    for run in RUNS:
+    assert res.counts["done"] == 2, res.failures
+    for run in RUNS[::2]:
         assert _outputs(res.study_dir, run) == _outputs(result.study_dir, run), run
 
 

@@ -95,6 +95,8 @@ def test_task_axis_is_compared_within_by_default(tmp_path):
     ("base: {seed: 3}", "list the seeds in the study's 'seeds' field"),
     ("metrics: [accuracy, recall]", "unknown study metric 'recall'"),
     ("nme: x", "unknown study field 'nme'"),
+    ("axes: {reward.format: {off: 0.0, on: 0.2}}", "axis 'reward.format' has the label False, which YAML did not read as text"),
+    ("axes: {reward.format: 0.2}", "axis 'reward.format' must be a list of values or a mapping label -> value"),
     ("axes: {grpo.beta: [0.0]}\nwithin: [task.name]", "'within' names 'task.name', which is not one of the axes"),
 ])
 def test_errors_name_the_axis_arm_and_value(tmp_path, text, expected):

@@ -61,7 +61,9 @@ _SPECIFIC = (
     re.compile(r"`[^`]+`|\"[^\"]{2,}\"|\u201c[^\u201d]{2,}\u201d"),   # code or quoted names
     re.compile(r"\b[a-z]+[-_.][a-z0-9]+[-_.]?[a-z0-9]*\b(?=.*\d)|\b[a-z]+(?:[-_][a-z0-9]+){2,}\b"),  # apache-2.0, cc-by-sa
 )
-_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)(?<!\n)\b([A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)")
+_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
+_SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n+")
+_BULLET = re.compile(r"^\s*(?:[-*+\u2022>]|\(?\d{1,3}[.)])\s*")
 
 
 def vague_phrases(text: str) -> list[str]:
@@ -74,15 +76,19 @@ def has_specifics(text: str) -> bool:
     rest = VAGUE.sub(" ", text)
     if any(p.search(rest) for p in _SPECIFIC):
         return True
-    return any(m.group(1) not in _NOT_NAMES for m in _NAME.finditer(rest.strip()))
+    for sent in _SENTENCE.split(rest):
+        words = _BULLET.sub("", sent).split(None, 1)          # a sentence's first word is capitalised anyway
+        if len(words) == 2 and any(m.group(0) not in _NOT_NAMES for m in _NAME.finditer(words[1])):
+            return True
+    return False
 
 
-def vague_formula(text: str) -> str:
-    """The first generic phrase when `text` has no checkable specific; '' otherwise."""
-    m = VAGUE.search(text)
-    if m is None or has_specifics(text):
-        return ""
-    return m.group(0).lower()
+def vague_formula(text: str) -> list[str]:
+    """The generic phrases of `text` when it has no checkable specific; [] otherwise."""
+    found = vague_phrases(text)
+    if not found or has_specifics(text):
+        return []
+    return list(dict.fromkeys(found))
 
 
 def refuses(text: str) -> bool:
@@ -108,7 +114,8 @@ def judge(answer: str | None, question: str) -> tuple[str, str]:
     wh = WH.match(question)
     if norm in BARE and wh:
         return "vague", f"{text!r} does not answer a question that asks {wh.group(1).lower()}"
-    phrase = vague_formula(text)
-    if phrase:
-        return "vague", f"generic phrase {phrase!r} without a name, number or link"
+    phrases = vague_formula(text)
+    if phrases:
+        return "vague", (f"generic phrase{'s' if len(phrases) > 1 else ''} "
+                         f"{', '.join(repr(p) for p in phrases)} without a name, number or link")
     return "disclosed", ""

@@ -142,7 +142,8 @@ def summarize(s: Samples, ks: Sequence[int] = (1, 8, 64), n_boot: int = 2000, se
         from rigorlab.metrics import embedding
 
         emb = f"embeddings ({where})"
-        over_groups(emb, "mean pairwise cosine distance", lambda g: embedding.mean_pairwise_cosine_distance(embeddings[g]), more, min_size=2)
+        over_groups(emb, "mean pairwise cosine distance",
+                    lambda g: embedding.mean_pairwise_cosine_distance(embeddings[g]), more, min_size=2)
         over_groups(emb, "embedding Vendi score", lambda g: embedding.embedding_vendi_score(embeddings[g]), more)
 
     if s.answers is not None:
@@ -152,7 +153,8 @@ def summarize(s: Samples, ks: Sequence[int] = (1, 8, 64), n_boot: int = 2000, se
         over_groups(sec, "answer entropy (nats)", lambda g: ans.answer_entropy([a[i] for i in g]), more)
         over_groups(sec, "no answer extracted", lambda g: ans.no_answer_rate([a[i] for i in g]), "lower = better")
         if s.correct_sets is not None:
-            over_groups(sec, "coverage of correct answers", lambda g: ans.coverage([a[i] for i in g], s.correct_sets[g[0]]), more)
+            over_groups(sec, "coverage of correct answers",
+                        lambda g: ans.coverage([a[i] for i in g], s.correct_sets[g[0]]), more)
 
     if s.correct is not None:
         c = np.asarray(s.correct, dtype=bool)
@@ -160,15 +162,16 @@ def summarize(s: Samples, ks: Sequence[int] = (1, 8, 64), n_boot: int = 2000, se
         c_list = [int(c[g].sum()) for g in s.groups]
         for k in ks:
             if k > min(n_list):
-                rows.append(Row("pass@k", f"pass@{k}", None, note=f"needs >= {k} samples per prompt (smallest group has {min(n_list)})",
-                                direction="higher = better"))
+                rows.append(Row("pass@k", f"pass@{k}", None, direction="higher = better",
+                                note=f"needs >= {k} samples per prompt (smallest group has {min(n_list)})"))
                 continue
             vals = pass_at_k_per_prompt(n_list, c_list, k)
             if len(vals) >= 2:
                 mean, lo, hi = stats.bootstrap_ci(vals, n_boot=n_boot, seed=seed)
                 rows.append(Row("pass@k", f"pass@{k}", mean, lo, hi, "unbiased (Chen et al. 2021)", "higher = better"))
             else:
-                rows.append(Row("pass@k", f"pass@{k}", float(vals[0]), note="unbiased (Chen et al. 2021)", direction="higher = better"))
+                rows.append(Row("pass@k", f"pass@{k}", float(vals[0]), note="unbiased (Chen et al. 2021)",
+                                direction="higher = better"))
     return rows
 
 

@@ -277,9 +277,9 @@ def _method_section(res: StudyResults, stats: dict) -> str:
 <p>Intervals: the mean over seeds and evaluation prompts, with mean &plusmn; t<sub>0.975, df</sub> &times; se, where se
 is the standard error from a two-way bootstrap that resamples seeds and prompts independently (Owen 2007) and df
 follows Welch&ndash;Satterthwaite from the seed and prompt variance components (S&nbsp;-&nbsp;1 for one value per run).
-Paired differences subtract the baseline cell by cell (same seed, same prompt). In simulation this interval covers the
-true mean 92&ndash;98% of the time from 3 to 10 seeds, where a percentile bootstrap over seeds covers 61&ndash;92%
-(tests/test_study_stats.py). With {n_seeds} seed{'s' if n_seeds != 1 else ''}, small differences are not
+Paired differences subtract the baseline cell by cell (same seed, same prompt). In simulated studies this interval
+covers the true mean 92&ndash;95% of the time with 3 and 10 seeds, where a percentile bootstrap clustered by seed
+covers 60% (tests/test_study_stats.py). With {n_seeds} seed{'s' if n_seeds != 1 else ''}, small differences are not
 resolvable: an overlap says the seeds do not separate two arms, not that the arms are equal.</p>
 <p>Evaluation samples each prompt {esc(res.runs[0].eval['trained'].get('samples_per_prompt', '?') if res.runs else '?')}
 times from the trained policy and from the reference, at temperature 1. pi* is the closed-form optimum over the

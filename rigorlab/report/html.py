@@ -10,6 +10,8 @@ import base64
 import html
 from typing import Iterable, Sequence
 
+from rigorlab.study.statistics import num
+
 STYLE = """
 :root { --ink:#1d1d1f; --mute:#5f6368; --line:#e3e3e6; --good:#0b7a3b; --bad:#b3261e; --bg:#fafafa; }
 * { box-sizing: border-box; }
@@ -78,18 +80,18 @@ def fmt(v: float | None, digits: int = 3) -> str:
     return f"{v:.{digits}f}"
 
 
-def interval_cell(iv: dict | None, digits: int = 3) -> str:
+def interval_cell(iv: dict | None) -> str:
     if iv is None:
         return "-"
-    return f'{fmt(iv["mean"], digits)} <span class="ci">[{fmt(iv["lo"], digits)}, {fmt(iv["hi"], digits)}]</span>'
+    return f'{num(iv["mean"])} <span class="ci">[{num(iv["lo"])}, {num(iv["hi"])}]</span>'
 
 
-def diff_cell(entry: dict | None, higher_is_better: bool | None, digits: int = 3) -> str:
+def diff_cell(entry: dict | None, higher_is_better: bool | None) -> str:
     """A paired difference with its interval, marked when the interval excludes 0."""
     if entry is None or entry.get("diff") is None:
         return "-"
     d = entry["diff"]
-    text = (f'{d["mean"]:+.{digits}f} <span class="ci">[{d["lo"]:+.{digits}f}, {d["hi"]:+.{digits}f}]</span>')
+    text = f'{num(d["mean"], True)} <span class="ci">[{num(d["lo"], True)}, {num(d["hi"], True)}]</span>'
     if not entry["excludes_zero"]:
         return f'<span class="ovl">{text}</span>'
     if higher_is_better is None:

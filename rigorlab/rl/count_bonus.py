@@ -26,7 +26,8 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from typing import Any, Hashable, Sequence
+from collections.abc import Hashable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -52,7 +52,7 @@ def token_covariance(logp: torch.Tensor, adv: torch.Tensor, mask: torch.Tensor) 
 
 def n_selected(ratio: float, n_tokens: int) -> int:
     """max(1, floor(ratio * N)): how many tokens a Cov remedy touches."""
-    return max(1, int(math.floor(ratio * n_tokens)))
+    return max(1, math.floor(ratio * n_tokens))
 
 
 def batch_seed(seed: int, *tensors: torch.Tensor) -> int:

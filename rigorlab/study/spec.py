@@ -64,8 +64,7 @@ class StudySpec(_Strict):
     arms: list[ArmSpec] = Field(default_factory=list, description="Explicit arms.")
     groups: list[ArmSpec] = Field(default_factory=list,
                                   description="Named sets of fields crossed with the arms, compared separately.")
-    axes: dict[str, Union[list[Any], dict[str, Any]]] = Field(default_factory=dict,
-                                                              description="Dotted field -> values (or label -> value).")
+    axes: dict[str, Any] = Field(default_factory=dict, description="Dotted field -> values (or label -> value).")
     within: Optional[list[str]] = Field(None, description="Axes whose values are compared separately.")
     seeds: Union[int, list[int]] = Field(3, description="Number of seeds (0..n-1) or the list of seeds.")
     baseline: Optional[str] = Field(None, description="Arm the others are compared with.")
@@ -82,6 +81,19 @@ class StudySpec(_Strict):
                 raise ValueError("must list at least one seed")
             if len(set(v)) != len(v):
                 raise ValueError(f"lists seed {next(s for s in v if v.count(s) > 1)} twice")
+        return v
+
+    @field_validator("axes")
+    @classmethod
+    def _axes(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for axis, values in v.items():
+            if isinstance(values, dict):
+                bad = next((k for k in values if not isinstance(k, str)), None)
+                if bad is not None:
+                    raise ValueError(f"axis {axis!r} has the label {bad!r}, which YAML did not read as text; "
+                                     "quote it (on/off/yes/no are YAML booleans)")
+            elif not isinstance(values, list):
+                raise ValueError(f"axis {axis!r} must be a list of values or a mapping label -> value")
         return v
 
     def seed_list(self) -> list[int]:
@@ -170,6 +182,9 @@ def _base_data(spec: StudySpec, here: Path, source: str) -> dict:
     if spec.base_config:
         cfg_path = Path(spec.base_config)
         data = read_yaml_mapping(cfg_path if cfg_path.is_absolute() else here / cfg_path)
+        data.pop("seed", None)           # a training file's seed: the study's `seeds` decide
+    if "seed" in spec.base:
+        raise UserError(f"{source}: base sets 'seed'; list the seeds in the study's 'seeds' field instead")
     for key, value in spec.base.items():
         if "." in key:
             _check_path(key, f"{source}: base field")
@@ -178,8 +193,6 @@ def _base_data(spec: StudySpec, here: Path, source: str) -> dict:
             data[key] = _merge(data[key], value)
         else:
             data[key] = value
-    if "seed" in data:
-        raise UserError(f"{source}: base sets 'seed'; list the seeds in the study's 'seeds' field instead")
     return data
 
 

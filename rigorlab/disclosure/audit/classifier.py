@@ -5,6 +5,11 @@ penalty, so training is deterministic: no random initialisation, no
 sampling, a fixed number of iterations to convergence. Trained on the
 FMTI Dec 2025 reports (see `train_fmti.py`); the fitted parameters ship as
 `fmti_model.json` next to this file.
+
+A hurdle model: empty answers and short refusals (`PassageStats.trivial`)
+get probability 0 by rule and the regression is fitted on the other
+answers, so that the indicator's base rate and the text's specificity are
+weighed where they matter instead of mostly explaining "Not disclosed."
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from rigorlab.disclosure.audit.features import FEATURE_NAMES, PassageStats, Profile, combine, passage_stats
+from rigorlab.disclosure.audit.profiles import AnswerProfiles
 from rigorlab.disclosure.schema import slug
 from rigorlab.errors import UserError
 
 MODEL_PATH = Path(__file__).resolve().parent / "fmti_model.json"
 PRIOR_FEATURE = "indicator_prior_logit"
+SIMILARITY_FEATURE = "answer_similarity"      # cosine with the indicator's disclosed answers (profiles.py)
+MODEL_FEATURES = (*FEATURE_NAMES, PRIOR_FEATURE, SIMILARITY_FEATURE)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -90,6 +98,7 @@ class SpecificityModel:
     priors: dict[str, float] = field(default_factory=dict)   # slug(FMTI indicator) -> base rate
     default_prior: float = 0.5
     meta: dict = field(default_factory=dict)
+    profiles: AnswerProfiles = field(default_factory=AnswerProfiles)
 
     def prior_logit(self, fmti_ids: list[str] | None) -> float:
         """Log-odds of how often developers disclose this indicator (FMTI base rate).
@@ -99,21 +108,32 @@ class SpecificityModel:
         rates = [self.priors[slug(i)] for i in (fmti_ids or []) if slug(i) in self.priors]
         return logit(sum(rates) / len(rates) if rates else self.default_prior)
 
-    def design_row(self, profile: Profile, passage: str | PassageStats, prior_logit: float) -> np.ndarray:
+    def design_row(self, profile: Profile, passage: str | PassageStats, prior_logit: float,
+                   similarity: float | None = None) -> np.ndarray:
+        """Features of a passage for an indicator. `similarity` is None for indicators without an
+        answer profile (other frameworks'): it is then set to its training mean, i.e. no evidence."""
         st = passage if isinstance(passage, PassageStats) else passage_stats(passage)
-        return np.append(combine(profile, st), prior_logit)
+        sim = float(self.mean[-1]) if similarity is None else similarity
+        return np.append(combine(profile, st), (prior_logit, sim))
 
-    def predict_rows(self, rows: np.ndarray) -> np.ndarray:
+    def predict_rows(self, rows: np.ndarray, trivial: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities; rows flagged `trivial` (empty, short refusal) get 0 (the hurdle)."""
         Z = (np.atleast_2d(rows) - self.mean) / self.scale
-        return _sigmoid(Z @ self.weights + self.bias)
+        p = _sigmoid(Z @ self.weights + self.bias)
+        if trivial is not None:
+            p = np.where(np.asarray(trivial, dtype=bool), 0.0, p)
+        return p
 
-    def predict(self, profile: Profile, passage: str | PassageStats, prior_logit: float) -> float:
-        return float(self.predict_rows(self.design_row(profile, passage, prior_logit))[0])
+    def predict(self, profile: Profile, passage: str | PassageStats, prior_logit: float,
+                similarity: float | None = None) -> float:
+        st = passage if isinstance(passage, PassageStats) else passage_stats(passage)
+        row = self.design_row(profile, st, prior_logit, similarity)
+        return float(self.predict_rows(row, np.array([st.trivial]))[0])
 
-    def contributions(self, profile: Profile, passage: str | PassageStats,
-                      prior_logit: float) -> dict[str, float]:
+    def contributions(self, profile: Profile, passage: str | PassageStats, prior_logit: float,
+                      similarity: float | None = None) -> dict[str, float]:
         """Per-feature contribution to the log-odds: why the model decided as it did."""
-        z = (self.design_row(profile, passage, prior_logit) - self.mean) / self.scale
+        z = (self.design_row(profile, passage, prior_logit, similarity) - self.mean) / self.scale
         return {n: float(v) for n, v in zip(self.feature_names, z * self.weights)}
 
     def to_json(self) -> dict:
@@ -129,11 +149,12 @@ class SpecificityModel:
             "default_prior": round(self.default_prior, 12),
             "priors": {k: round(v, 12) for k, v in sorted(self.priors.items())},
             "meta": self.meta,
+            "profiles": self.profiles.to_json(),
         }
 
     @classmethod
     def from_json(cls, data: dict, source: str = "model") -> "SpecificityModel":
-        expected = list(FEATURE_NAMES) + [PRIOR_FEATURE]
+        expected = list(MODEL_FEATURES)
         if data.get("feature_names") != expected:
             raise UserError(
                 f"{source}: its features {data.get('feature_names')} do not match this version of "
@@ -149,6 +170,7 @@ class SpecificityModel:
             priors={k: float(v) for k, v in data.get("priors", {}).items()},
             default_prior=float(data.get("default_prior", 0.5)),
             meta=dict(data.get("meta", {})),
+            profiles=AnswerProfiles.from_json(data.get("profiles")),
         )
 
 

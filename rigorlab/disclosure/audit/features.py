@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rigorlab.disclosure import vagueness
 from rigorlab.disclosure.audit import text as T
 
 FEATURE_NAMES: tuple[str, ...] = (
-    "empty",
     "non_disclosure",
     "log_words",
     "log_numbers",
@@ -38,18 +38,19 @@ FEATURE_NAMES: tuple[str, ...] = (
     "asks_process_x_procedure",
     "asks_number_x_missing",
     "title_coverage",
-    "non_disclosure_short",
 )
 
 # Monotonicity imposed at training: more specificity never lowers the probability of "disclosed",
 # more hedging or refusal never raises it (+1: weight >= 0, -1: weight <= 0, 0: free).
 FEATURE_SIGNS: dict[str, int] = {
-    "empty": -1, "non_disclosure": -1, "log_words": 0, "log_numbers": 1, "log_numbers_with_unit": 1,
+    "non_disclosure": -1, "log_words": 0, "log_numbers": 1, "log_numbers_with_unit": 1,
     "log_years": 1, "log_urls": 1, "log_proper_names": 1, "log_acronyms": 1, "log_bullets": 0,
     "procedure_rate": 0, "hedge_rate": -1, "vague_phrases": -1, "query_coverage": 1, "log_query_hits": 1,
     "asks_number_x_has_unit": 1, "asks_names_x_proper": 1, "asks_process_x_procedure": 1,
-    "asks_number_x_missing": -1, "title_coverage": 1, "non_disclosure_short": -1,
+    "asks_number_x_missing": -1, "title_coverage": 1,
 }
+
+SHORT_REFUSAL_WORDS = 30   # "Not disclosed." / "We do not share this information publicly."
 
 _ASKS_NUMBER = re.compile(
     r"\b(?:how (?:much|many|long)|number of|amount|size|quantity|percentage|proportion|count|"
@@ -113,11 +114,18 @@ class PassageStats:
     hedges: int
     vague: int
     refuses: bool
+    formula: bool = False      # a vague formula without any checkable specific (`vagueness.vague_formula`)
 
     @property
     def specific(self) -> bool:
         """Carries at least one checkable fact: a number with a unit, a link, a date or a name."""
         return bool(self.with_unit or self.urls or self.years or self.proper >= 2)
+
+    @property
+    def trivial(self) -> bool:
+        """Empty, or a short refusal: never earns the point (the FMTI gave 2 of 137 such answers a
+        point), so the classifier is fitted on the other answers only (a hurdle model)."""
+        return self.n_words == 0 or (self.refuses and self.n_words < SHORT_REFUSAL_WORDS)
 
 
 _DIGIT = re.compile(r"\d")
@@ -142,22 +150,17 @@ def passage_stats(passage: str) -> PassageStats:
         hedges=sum(1 for w in words if w in T.HEDGES),
         vague=len(T.VAGUE_PATTERNS.findall(text)),
         refuses=bool(T.NON_DISCLOSURE.search(text)),
+        formula=bool(vagueness.vague_formula(text)),
     )
 
 
 def combine(profile: Profile, st: PassageStats) -> np.ndarray:
     """Feature vector (order: FEATURE_NAMES) of a passage's stats judged against an indicator."""
-    n = st.n_words
-    if n == 0:
-        out = np.zeros(len(FEATURE_NAMES))
-        out[0] = 1.0
-        out[FEATURE_NAMES.index("asks_number_x_missing")] = profile.asks_number
-        return out
+    n = max(st.n_words, 1)
     hits = len(profile.words & st.tokens)
     refuses = float(st.refuses)
     return np.array(
         [
-            0.0,
             refuses,
             _log(n),
             _log(st.numbers),
@@ -177,7 +180,6 @@ def combine(profile: Profile, st: PassageStats) -> np.ndarray:
             profile.asks_process * min(1.0, 10.0 * st.procedure / n),
             profile.asks_number * float(st.with_unit == 0),
             len(profile.title_words & st.tokens) / max(1, len(profile.title_words)),
-            refuses * float(n < 30),
         ]
     )
 

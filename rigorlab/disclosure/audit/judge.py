@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from rigorlab.disclosure.audit import facts as F
 from rigorlab.disclosure.audit import text as T
 from rigorlab.disclosure.audit.classifier import SpecificityModel
 from rigorlab.disclosure.audit.document import Document
@@ -43,6 +44,9 @@ from rigorlab.disclosure.schema import Framework, Indicator, slug
 
 GATE = 1.0
 KEYWORD_MIN = 0.5
+TOPIC_MIN = 0.15          # cosine with the indicator's answer profile (profiles.py) ...
+TOPIC_RANK = 3            # ... among the passage's TOPIC_RANK most similar FMTI indicators
+TOPIC_TERMS = 1           # ... sharing at least this many distinct words with that profile
 TOP_K = 3
 LOW = 0.25
 HIGH_UNCALIBRATED = 0.8
@@ -85,6 +89,9 @@ class PreparedIndicator:
     profile: Profile
     prior_logit: float
     calibrated: bool          # the model knows this indicator's own base rate (FMTI indicators)
+    profile_key: str | None = None   # key of its answer profile (FMTI indicators), else None
+    own_words: frozenset[str] = frozenset()   # its keywords' and title's words (names made of them are the topic)
+    phrase_norms: tuple[str, ...] = ()        # its keyword phrases as ' a b ' for substring tests
 
 
 @lru_cache(maxsize=1)
@@ -103,13 +110,20 @@ def prepare(framework: Framework, model: SpecificityModel) -> list[PreparedIndic
         # a correspondence to carry a difficulty estimate, so other frameworks get the mean rate.
         fmti_ids = [ind.id] if framework.id.startswith("fmti") else []
         calibrated = any(slug(i) in model.priors for i in fmti_ids)
-        wording = f"{ind.question} {ind.notes or ind.disclosed_when}"
+        # the FMTI notes carry an example disclosure (a developer's answer): not part of the wording
+        notes = (ind.notes or "").split("Example disclosure:")[0].strip()
+        wording = f"{ind.question} {notes or ind.disclosed_when}"
+        query = make_query(ind.title, ind.question, ind.keywords, background)
+        key = slug(ind.id) if fmti_ids and slug(ind.id) in model.profiles.topic else None
         out.append(PreparedIndicator(
             framework=framework.id, indicator=ind,
-            query=make_query(ind.title, ind.question, ind.keywords, background),
+            query=query,
             profile=indicator_profile(ind.title, wording),
             prior_logit=model.prior_logit(fmti_ids),
             calibrated=calibrated,
+            profile_key=key,
+            own_words=frozenset(t for k in ind.keywords for t in T.tokenize(k)) | frozenset(T.tokenize(ind.title)),
+            phrase_norms=tuple(" " + " ".join(p) + " " for p in query.phrases),
         ))
     return out
 
@@ -123,10 +137,23 @@ class DocumentJudge:
         self.index = PassageIndex(doc)
         self._stats: dict[int, PassageStats] = {}
         self._quote_stats: dict[str, PassageStats] = {}
-        self._headings: dict[int, tuple[str, tuple[str, ...]]] = {}
-        self._quote_tokens: dict[str, tuple[list[str], list[tuple[str, ...]]]] = {}
+        self._headings: dict[int, tuple[str, frozenset[str], tuple[str, ...]]] = {}
+        self._quote_tokens: dict[str, tuple[frozenset[str], str, list[tuple[str, ...]]]] = {}
         self.not_code = np.fromiter((p.kind != "code" for p in doc.passages), bool, len(doc.passages))
         self._sentences: dict[int, list[Sentence]] = {}
+        self._topic: tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._doc_names: frozenset[str] | None = None
+
+    def topic(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(profile key -> column, topic cosines, disclosed-answer cosines, rank of each indicator
+        among the passage's most similar ones), passages x FMTI indicators, computed once."""
+        if self._topic is None:
+            keys, topic, positive, shared = self.model.profiles.similarities(self.index.body_tokens)
+            order = np.argsort(-topic, axis=1, kind="stable")
+            rank = np.empty_like(order)
+            rank[np.arange(len(order))[:, None], order] = np.arange(order.shape[1])[None, :]
+            self._topic = ({k: i for i, k in enumerate(keys)}, topic, positive, rank, shared)
+        return self._topic
 
     def quote_stats(self, quote: str) -> PassageStats:
         st = self._quote_stats.get(quote)
@@ -143,17 +170,36 @@ class DocumentJudge:
 
     _asks_number = 0.0
 
-    def on_topic(self, j: int, quote: str, query: Query) -> bool:
+    def heading(self, j: int) -> tuple[str, frozenset[str], tuple[str, ...]]:
+        """Passage j's heading path as ' words with stop words ', its content tokens, and the
+        content tokens of the innermost heading."""
         head = self._headings.get(j)
         if head is None:
             path = self.doc.passages[j].heading_path
-            head = self._headings[j] = (" " + " ".join(T.tokenize(" ".join(path))) + " ",
+            joined = " ".join(path)
+            head = self._headings[j] = (" " + " ".join(T.phrase_tokens(joined)) + " ", frozenset(T.tokenize(joined)),
                                         tuple(T.tokenize(path[-1])) if path else ())
+        return head
+
+    def doc_names(self) -> frozenset[str]:
+        if self._doc_names is None:
+            self._doc_names = F.frequent_names([p.text for p in self.doc.passages])
+        return self._doc_names
+
+    def facts(self, j: int, quote: str, prep: PreparedIndicator) -> F.Facts:
+        """The quote's facts that belong to the indicator (see `facts.py`)."""
+        head_norm = self.heading(j)[0]
+        on_head = any(p in head_norm for p in prep.phrase_norms)
+        return F.facts(F.linked_text(quote, list(prep.phrase_norms), on_head), prep.own_words, self.doc_names())
+
+    def on_topic(self, j: int, quote: str, query: Query) -> bool:
+        head = self.heading(j)
         q = self._quote_tokens.get(quote)
         if q is None:
             units = [tuple(T.tokenize(quote[m.start(): m.end() + 16])[:3]) for m in T.NUMBER_WITH_UNIT.finditer(quote)]
-            q = self._quote_tokens[quote] = (T.tokenize(quote), units)
-        return _on_topic(q, head[0], query, self._asks_number, head[1])
+            q = self._quote_tokens[quote] = (frozenset(T.tokenize(quote)), " " + " ".join(T.phrase_tokens(quote)) + " ",
+                                             units)
+        return _on_topic(q, head, query, self._asks_number)
 
     def stats(self, j: int) -> PassageStats:
         st = self._stats.get(j)
@@ -167,20 +213,31 @@ class DocumentJudge:
                     section=ind.section, weight=ind.weight)
         kw_only = self.index.keyword_evidence(prep.query)
         kw = kw_only + self.index.question_overlap(prep.query)
-        cand = np.flatnonzero((kw >= GATE) & (kw_only >= KEYWORD_MIN) & self.not_code)
+        lexical = (kw >= GATE) & (kw_only >= KEYWORD_MIN)
+        topical = np.zeros(self.index.n, dtype=bool)
+        sim_topic = sim_pos = None
+        if prep.profile_key is not None:
+            cols, t_all, p_all, r_all, s_all = self.topic()
+            c = cols[prep.profile_key]
+            sim_topic, sim_pos = t_all[:, c], p_all[:, c]
+            topical = (sim_topic >= TOPIC_MIN) & (r_all[:, c] < TOPIC_RANK) & (s_all[:, c] >= TOPIC_TERMS)
+        cand = np.flatnonzero((lexical | topical) & self.not_code)
         if cand.size == 0:
             return Finding(**base, level="absent",
                            reason="no passage mentions " + ", ".join(f"'{' '.join(p)}'" for p in prep.query.phrases[:4]))
         bm = self.index.bm25(prep.query)[cand]
         rank = kw[cand] + bm / max(float(bm.max()), 1e-9)
+        if sim_topic is not None:
+            rank = rank + sim_topic[cand] / TOPIC_MIN
         top = cand[np.argsort(-rank, kind="stable")[:TOP_K]]
-        rows = np.stack([self.model.design_row(prep.profile, self.stats(j), prep.prior_logit) for j in top])
-        probs = self.model.predict_rows(rows)
+        rows = np.stack([self.model.design_row(prep.profile, self.stats(j), prep.prior_logit,
+                                               None if sim_pos is None else float(sim_pos[j])) for j in top])
+        probs = self.model.predict_rows(rows, np.array([self.stats(int(j)).trivial for j in top]))
         quotes = [best_quote(self.sentences(int(j)), prep.query, prep.profile) for j in top]
         self._asks_number = prep.profile.asks_number
         high = self.model.threshold if prep.calibrated else max(self.model.threshold, HIGH_UNCALIBRATED)
         verdicts = [decide(float(p), self.stats(int(j)), self.quote_stats(q), prep.profile, self.model.threshold, high,
-                           self.on_topic(int(j), q, prep.query))
+                           self.on_topic(int(j), q, prep.query) or bool(topical[j]), self.facts(int(j), q, prep))
                     for j, p, q in zip(top, probs, quotes)]
         best_i = min(range(len(top)), key=lambda i: (LEVELS.index(verdicts[i][0]), -probs[i]))
         j, p, quote = int(top[best_i]), float(probs[best_i]), quotes[best_i]
@@ -190,17 +247,18 @@ class DocumentJudge:
                        confidence=p, matched=self.index.matched(prep.query, j), reason=reason)
 
 
-def _on_topic(quote: tuple[list[str], list[tuple[str, ...]]], heading_tokens: str, query: Query,
-              asks_number: float = 0.0, inner_heading: tuple[str, ...] = ()) -> bool:
+def _on_topic(quote: tuple[frozenset[str], str, list[tuple[str, ...]]],
+              heading: tuple[str, frozenset[str], tuple[str, ...]], query: Query, asks_number: float = 0.0) -> bool:
     """The quoted sentences or their headings name the topic clearly: a keyword written as several
     words, two different keywords, an innermost heading made of the indicator's own words, a number
     whose unit is a keyword ('800B tokens'), or enough of the question's distinctive words (as the
     retrieval gate, `COVERAGE_FOR_ONE`). A lone generic word ('size', 'API', 'overlap') is not enough.
 
-    `quote` is (its tokens, the first tokens after each number-with-unit in it)."""
-    toks, units = quote
-    norm = " " + " ".join(toks) + " "
-    hits = [p for p in query.phrases if " " + " ".join(p) + " " in norm or " " + " ".join(p) + " " in heading_tokens]
+    `quote` is (its content tokens, its words with stop words as ' a b c ', the first tokens after
+    each number-with-unit in it); `heading` the same for the heading path plus the innermost heading."""
+    toks, norm, units = quote
+    head_norm, head_toks, inner_heading = heading
+    hits = [p for p in query.phrases if " " + " ".join(p) + " " in norm or " " + " ".join(p) + " " in head_norm]
     if len(hits) >= 2 or any(p in query.multiword for p in hits):
         return True
     # the innermost heading is made only of the indicator's own words ("### Limitations")
@@ -212,35 +270,38 @@ def _on_topic(quote: tuple[list[str], list[tuple[str, ...]]], heading_tokens: st
     if asks_number and single and any(single & set(u) for u in units):
         return True
     total = sum(w for _, w in query.question_weights)
-    present = set(toks) | set(heading_tokens.split())
+    present = toks | head_toks
     covered = sum(w for t, w in query.question_weights if t in present)
     return total > 0 and covered / total >= COVERAGE_FOR_ONE
 
 
-def specific_for(profile: Profile, q: PassageStats) -> bool:
+def specific_for(profile: Profile, facts: F.Facts) -> bool:
     """Does the quote carry the kind of fact the indicator asks for?
 
     Numbers with a unit when it asks how much/many; names or links when it asks which/who;
     otherwise any checkable fact (number with unit, link, date, two or more names)."""
     if profile.asks_number:
-        return q.with_unit > 0
+        return facts.with_unit > 0
     if profile.asks_names:
-        return q.proper > 0 or q.urls > 0 or q.acronyms > 0
-    return q.specific
+        return facts.names > 0 or facts.urls > 0
+    return bool(facts.with_unit or facts.urls or facts.years or facts.names >= 2)
 
 
 def decide(p: float, st: PassageStats, quote: PassageStats, profile: Profile,
-           threshold: float, high: float, on_topic: bool = True) -> tuple[str, str]:
+           threshold: float, high: float, on_topic: bool = True, facts: F.Facts | None = None) -> tuple[str, str]:
     """(level, reason) for a relevant passage with model probability p (rules in the module doc).
 
-    `st` describes the whole passage (what the model saw), `quote` the quoted sentences;
+    `st` describes the whole passage (what the model saw), `quote` the quoted sentences, `facts`
+    the quote's facts that belong to the indicator (default: all of the quote's);
     `on_topic`: the quote or its headings name the topic clearly (see `_on_topic`)."""
+    if facts is None:
+        facts = F.Facts(quote.with_unit, quote.urls, quote.years, quote.proper + quote.acronyms)
     if st.refuses and p < threshold:
         return "absent", "the document says it does not disclose this"
-    if quote.vague and not quote.specific:
+    if quote.formula:
         return "vague", "a vague formula without a number, link, date or name"
-    if on_topic and specific_for(profile, quote) and p >= LOW:
-        return "disclosed", "specific: " + _specifics(quote)
+    if on_topic and specific_for(profile, facts) and p >= LOW:
+        return "disclosed", "specific: " + facts.describe()
     if p >= high:
         return "disclosed", "answers the question (model probability %.2f)" % p
     if not on_topic:
@@ -248,15 +309,7 @@ def decide(p: float, st: PassageStats, quote: PassageStats, profile: Profile,
     return "vague", "mentioned without checkable detail"
 
 
-def _specifics(st: PassageStats) -> str:
-    parts = [f"{n} {what}" for n, what in ((st.with_unit, "number(s) with unit"), (st.urls, "link(s)"),
-                                            (st.years, "date(s)"), (st.proper, "name(s)"),
-                                            (st.acronyms, "identifier(s)"))
-             if n]
-    return ", ".join(parts) or "detailed wording"
-
-
-Sentence = tuple[str, str, frozenset[str], bool]   # text, normalised tokens, token set, has a fact
+Sentence = tuple[str, str, frozenset[str], bool]   # text, ' words with stop words ', content tokens, has a fact
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -264,9 +317,8 @@ def split_sentences(text: str) -> list[Sentence]:
     for sent in _SENT.split(text):
         sent = sent.strip() if sent else ""
         if sent:
-            toks = T.tokenize(sent)
             fact = bool(T.NUMBER_WITH_UNIT.search(sent) or T.URL.search(sent))
-            out.append((sent, " " + " ".join(toks) + " ", frozenset(toks), fact))
+            out.append((sent, " " + " ".join(T.phrase_tokens(sent)) + " ", frozenset(T.tokenize(sent)), fact))
     return out
 
 

@@ -31,7 +31,7 @@ class Query:
     """An indicator turned into search terms."""
 
     terms: tuple[str, ...]            # BM25 query tokens (keywords repeated for weight)
-    phrases: tuple[tuple[str, ...], ...]   # keyword phrases as token tuples
+    phrases: tuple[tuple[str, ...], ...]   # keyword phrases as token tuples (`text.phrase_tokens`)
     title_terms: frozenset[str]
     question_weights: tuple[tuple[str, float], ...] = ()   # title+question words, distinctiveness-weighted
     multiword: frozenset[tuple[str, ...]] = frozenset()    # phrases written as several words ("developed by")
@@ -40,9 +40,11 @@ class Query:
 def make_query(title: str, question: str, keywords: list[str],
                background: dict[str, float] | None = None) -> Query:
     """`background`: idf of words across indicator wordings, so 'data' or 'model' weigh little."""
-    phrases = tuple(dict.fromkeys(tuple(T.tokenize(k)) for k in keywords if T.tokenize(k)))
-    multiword = frozenset(tuple(T.tokenize(k)) for k in keywords if len(k.split()) > 1 and T.tokenize(k))
-    kw_terms = [t for p in phrases for t in p]
+    # Phrases keep their stop words ('terms of use', 'should not be used'); a phrase of one word is
+    # weak evidence, one of several words strong. A keyword made only of stop words is ignored.
+    phrases = tuple(dict.fromkeys(tuple(T.phrase_tokens(k)) for k in keywords if T.tokenize(k)))
+    multiword = frozenset(p for p in phrases if len(p) > 1)
+    kw_terms = [t for k in keywords for t in T.tokenize(k)]
     q_terms = list(dict.fromkeys(T.tokenize(f"{title} {question}")))
     top = max(background.values()) if background else 1.0
     weights = tuple((t, (background or {}).get(t, top)) for t in q_terms)
@@ -67,13 +69,18 @@ class PassageIndex:
     def __init__(self, doc: Document, k1: float = 1.5, b: float = 0.75) -> None:
         self.doc = doc
         self.body_tokens = [T.tokenize(p.text) for p in doc.passages]
-        self.head_tokens = [T.tokenize(" ".join(p.heading_path)) for p in doc.passages]
+        heads: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
+        for p in doc.passages:
+            if p.heading_path not in heads:
+                h = " ".join(p.heading_path)
+                heads[p.heading_path] = (T.tokenize(h), T.phrase_tokens(h))
+        self.head_tokens = [heads[p.heading_path][0] for p in doc.passages]
         corpus = [h + t for h, t in zip(self.head_tokens, self.body_tokens)]
         self.n = len(corpus)
-        # All passages in one string, so that a phrase is found with a few str.find calls
-        # instead of one membership test per passage.
-        self._body_all, self._body_starts = self._concat(self.body_tokens)
-        self._head_all, self._head_starts = self._concat(self.head_tokens)
+        # All passages in one string (words with stop words, for exact phrases), so that a phrase is
+        # found with a few str.find calls instead of one membership test per passage.
+        self._body_all, self._body_starts = self._concat([T.phrase_tokens(p.text) for p in doc.passages])
+        self._head_all, self._head_starts = self._concat([heads[p.heading_path][1] for p in doc.passages])
         bm = BM25Okapi([c or ["\u2205"] for c in corpus], k1=k1, b=b)
         vocab = sorted(bm.idf)
         self.col = {t: i for i, t in enumerate(vocab)}
@@ -132,7 +139,7 @@ class PassageIndex:
         got = self._phrase_cache.get(phrase)
         if got is not None:
             return got
-        if any(t not in self.col for t in phrase):          # some word never occurs: no hit
+        if any(t not in self.col for t in phrase if t not in T.STOP_STEMS and len(t) > 1):   # never occurs
             got = (self._none, self._none, None)
         else:
             needle = " " + " ".join(phrase) + " "

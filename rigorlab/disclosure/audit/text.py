@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from rigorlab.disclosure import vagueness
+
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 
 STOPWORDS = frozenset(
@@ -44,6 +46,24 @@ def tokenize(text: str) -> list[str]:
                 _STEMS[t] = s
         if s:
             out.append(s)
+    return out
+
+
+_ALL: dict[str, str] = {}
+STOP_STEMS = frozenset(_stem(w) for w in STOPWORDS) | STOPWORDS
+
+
+def phrase_tokens(text: str) -> list[str]:
+    """Lower-cased, lightly stemmed words WITH stop words: for matching keyword phrases exactly,
+    so that 'should not be used' or 'terms of use' keep the words that carry their meaning."""
+    out = []
+    for t in _TOKEN.findall(text.lower()):
+        s = _ALL.get(t)
+        if s is None:
+            s = _stem(t)
+            if len(_ALL) < 200_000:
+                _ALL[t] = s
+        out.append(s)
     return out
 
 
@@ -84,27 +104,6 @@ HEDGES = frozenset(
     variety range mix mixture numerous many high-quality large vast massive substantial wide""".split()
 )
 
-# Phrases that mention a topic without checkable substance (FRAMEWORKS.md: "All from the
-# internet" earns no point in the FMTI).
-VAGUE_PATTERNS = re.compile(
-    r"\b(?:publicly[ -]available (?:data|sources?|datasets?|information|text)|"
-    r"(?:from|on|across) the (?:internet|web)|internet[- ]scale|web[- ]scale|"
-    r"(?:a|an) (?:large|massive|vast|huge|broad|diverse|wide) (?:corpus|collection|amount|dataset|variety|range|mix)|"
-    r"(?:diverse|high[- ]quality|curated|various|multiple|a (?:mix|mixture|variety) of) (?:data|datasets?|sources?|corpora)|"
-    r"mix(?:ture)? of (?:publicly available|public|licensed|proprietary)|"
-    r"(?:industry[- ])?(?:best|standard) practices?|state[- ]of[- ]the[- ]art techniques?|"
-    r"extensive(?:ly)? (?:test|tested|testing|evaluat\w+)|rigorous(?:ly)? (?:test\w*|evaluat\w+)|"
-    r"(?:we|the team) (?:take|takes) .{0,20}(?:seriously|responsib\w+))",
-    re.IGNORECASE,
-)
-
-NON_DISCLOSURE = re.compile(
-    r"\b(?:not (?:publicly )?(?:disclosed?|shared|released|provided|available|reported|published|made public)|"
-    r"(?:do|does|will|can|did) not (?:publicly )?(?:disclose|share|release|provide|report|publish)|"
-    r"(?:cannot|can't|won't|don't|doesn't) (?:publicly )?(?:disclose|share|release|provide|report)|"
-    r"no (?:information|details?|data|disclosure)(?: (?:is|was|are))? (?:provided|available|found|given|disclosed)|"
-    r"^\s*(?:none|n/?a|no information\.?|not disclosed\.?|unknown|tbd|to be announced)\s*\.?\s*$|"
-    r"proprietary and (?:not|confidential)|confidential (?:and|information)|"
-    r"we are not (?:able|allowed) to (?:disclose|share))",
-    re.IGNORECASE | re.MULTILINE,
-)
+# The vague-formula and refusal patterns live in one place, shared with the card validator.
+VAGUE_PATTERNS = vagueness.VAGUE
+NON_DISCLOSURE = vagueness.NON_DISCLOSURE

@@ -5,7 +5,11 @@ FMTI scored and the human 0/1 score (stanford-crfm/fmti, CC BY 4.0,
 Bommasani et al.). Features: `features.py` (with monotone signs, `FEATURE_SIGNS`) plus the indicator's base rate
 across developers (Dec2025_scores.csv), always computed WITHOUT the
 developer being scored, so the feature means the same thing at training time
-as when auditing a new developer's card.
+as when auditing a new developer's card; and the similarity of the answer to
+the other developers' disclosed answers to the same indicator
+(`profiles.py`), likewise computed without the answer's own developer.
+Empty answers and short refusals are left to the hurdle rule (probability 0)
+and the regression is fitted on the rest.
 
     python -m rigorlab.disclosure.audit.train_fmti --reference ../shared/reference/fmti
 
@@ -23,12 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
+from rigorlab.disclosure.audit import text as T
 from rigorlab.disclosure.audit.classifier import (
-    MODEL_PATH, PRIOR_FEATURE, SpecificityModel, fit_signed_logistic, logit,
+    MODEL_FEATURES, MODEL_PATH, SpecificityModel, fit_signed_logistic, logit,
 )
 from rigorlab.disclosure.audit.features import (
-    FEATURE_NAMES, FEATURE_SIGNS, indicator_profile, passage_features,
+    FEATURE_NAMES, FEATURE_SIGNS, combine, indicator_profile, passage_stats,
 )
+from rigorlab.disclosure.audit.profiles import TOP_TERMS, AnswerProfiles, build_profiles
 from rigorlab.disclosure.schema import slug
 from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_json
@@ -104,28 +110,50 @@ def base_rate(scores: dict[str, dict[str, int]], indicator: str, exclude: set[st
     return (sum(vals) + 1.0) / (len(vals) + 2.0)
 
 
+def make_profiles(examples: list[Example]) -> AnswerProfiles:
+    """Answer profiles (topic and disclosed-answer centroids) from these examples only."""
+    definitions = {slug(ex.indicator): f"{ex.title_text} {ex.indicator_text}" for ex in examples}
+    rows = [(slug(ex.indicator), ex.disclosure, ex.label, not passage_stats(ex.disclosure).trivial)
+            for ex in examples]
+    return build_profiles(rows, definitions)
+
+
 def design_matrix(examples: list[Example], scores: dict[str, dict[str, int]],
-                  exclude: set[str] = frozenset()) -> np.ndarray:
-    """Rows of features; the prior leaves out each row's own developer and `exclude`."""
-    rows = []
+                  exclude: set[str] = frozenset(),
+                  profiles: AnswerProfiles | dict[str, AnswerProfiles] | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(feature rows, trivial mask). The prior leaves out each row's own developer and `exclude`;
+    the similarity uses `profiles`, or `profiles[developer]` when given one set per developer
+    (built without that developer), or 0 when None."""
+    rows, trivial = [], []
     for ex in examples:
         prof = indicator_profile(ex.title_text, ex.indicator_text)
         prior = base_rate(scores, ex.indicator, exclude | {ex.developer})
-        rows.append(np.append(passage_features(prof, ex.disclosure), logit(prior)))
-    return np.asarray(rows)
+        st = passage_stats(ex.disclosure)
+        ap = profiles.get(ex.developer) if isinstance(profiles, dict) else profiles
+        sim = ap.similarity(T.tokenize(ex.disclosure), slug(ex.indicator)) if ap else 0.0
+        rows.append(np.append(combine(prof, st), (logit(prior), sim)))
+        trivial.append(st.trivial)
+    return np.asarray(rows), np.asarray(trivial, dtype=bool)
 
 
 def fit_model(examples: list[Example], scores: dict[str, dict[str, int]],
               exclude: set[str] = frozenset(), meta: dict | None = None) -> SpecificityModel:
-    """Fit on `examples`; priors at audit time use every developer not in `exclude`."""
-    X = design_matrix(examples, scores, set(exclude))
+    """Fit on `examples`; priors at audit time use every developer not in `exclude`.
+
+    Each training row's similarity feature comes from profiles built without its own developer,
+    as it will be for a developer the model has never seen."""
+    developers = sorted({ex.developer for ex in examples})
+    held_out = {d: make_profiles([ex for ex in examples if ex.developer != d]) for d in developers}
+    X, trivial = design_matrix(examples, scores, set(exclude), held_out)
     y = np.asarray([ex.label for ex in examples], dtype=np.float64)
-    signs = [FEATURE_SIGNS[n] for n in FEATURE_NAMES] + [1]   # the base rate can only help
-    mean, scale, w, b = fit_signed_logistic(X, y, signs, l2=L2)
+    signs = [FEATURE_SIGNS[n] for n in FEATURE_NAMES] + [1, 1]   # base rate and similarity can only help
+    mean, scale, w, b = fit_signed_logistic(X[~trivial], y[~trivial], signs, l2=L2)
     priors = {k: base_rate(scores, k, set(exclude)) for k in sorted(scores)}
     return SpecificityModel(
-        feature_names=list(FEATURE_NAMES) + [PRIOR_FEATURE], mean=mean, scale=scale, weights=w,
+        feature_names=list(MODEL_FEATURES), mean=mean, scale=scale, weights=w,
         bias=b, priors=priors, default_prior=float(np.mean(list(priors.values()))), meta=meta or {},
+        profiles=make_profiles(examples),
     )
 
 
@@ -150,6 +178,8 @@ def train(reference: Path = DEFAULT_REFERENCE) -> SpecificityModel:
         "positives": int(sum(ex.label for ex in examples)),
         "developers": sorted({ex.developer for ex in examples}),
         "l2": L2,
+        "profile_terms": TOP_TERMS,
+        "hurdle": "empty answers and refusals under 30 words get probability 0",
         "inputs_sha256": _digest(inputs),
         "trainer": "python -m rigorlab.disclosure.audit.train_fmti",
     }
