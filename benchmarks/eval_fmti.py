@@ -28,14 +28,16 @@ import numpy as np
 from rigorlab.disclosure.audit.document import Document
 from rigorlab.disclosure.audit.judge import DocumentJudge, prepare
 from rigorlab.disclosure.audit.markdown import split_markdown
+from rigorlab.disclosure.audit.profiles import TOP_TERMS
 from rigorlab.disclosure.audit.train_fmti import (
-    DEFAULT_REFERENCE, design_matrix, fit_model, load_examples, load_scores,
+    DEFAULT_REFERENCE, L2, design_matrix, fit_model, load_examples, load_scores,
 )
 from rigorlab.disclosure.frameworks import load_framework
 from rigorlab.disclosure.schema import slug
 
 TARGET_KAPPA = 0.6
 MODES = ("classifier", "auditor", "report", "report-plain")
+NESTED_GRID = [(l2, k) for l2 in (0.3, 1.0, 3.0) for k in (20, 40, 80)]
 
 
 def cohen_kappa(y: np.ndarray, p: np.ndarray) -> float:
@@ -101,13 +103,35 @@ def report_points(model, prepared: list, examples: list, idx, headings: bool) ->
     return {int(i): int(level[slug(examples[i].indicator)] == "disclosed") for i in idx}
 
 
-def evaluate(reference: Path, cross: bool = True) -> dict:
+def nested_choice(train: list, scores: dict, held_out: str) -> tuple[float, int]:
+    """(l2, top_terms) with the best leave-one-developer-out kappa INSIDE the training developers
+    (the held-out developer's labels are never seen); ties go to the shipped defaults."""
+    devs = sorted({e.developer for e in train})
+    y = np.array([e.label for e in train])
+    best, best_k = (L2, TOP_TERMS), -2.0
+    for params in [(L2, TOP_TERMS)] + [g for g in NESTED_GRID if g != (L2, TOP_TERMS)]:
+        pred = np.zeros(len(train), dtype=int)
+        for d in devs:
+            inner = [e for e in train if e.developer != d]
+            idx = [i for i, e in enumerate(train) if e.developer == d]
+            m = fit_model(inner, scores, exclude={held_out, d}, l2=params[0], top_terms=params[1])
+            X, triv = design_matrix([train[i] for i in idx], scores, {held_out, d}, m.profiles)
+            pred[idx] = (m.predict_rows(X, triv) >= m.threshold).astype(int)
+        k = cohen_kappa(y, pred)
+        if k > best_k + 1e-12:
+            best, best_k = params, k
+    return best
+
+
+def evaluate(reference: Path, cross: bool = True, nested: bool = True) -> dict:
     examples = load_examples(reference)
     scores = load_scores(reference)
     fw = load_framework("fmti-2025")
     y = np.array([e.label for e in examples])
     devs = np.array([e.developer for e in examples])
-    pred = {m: np.zeros(len(y), dtype=int) for m in MODES}
+    modes = MODES + (("classifier-nested",) if nested else ())
+    pred = {m: np.zeros(len(y), dtype=int) for m in modes}
+    chosen: dict[str, dict] = {}
     cross_counts = [0, 0, 0]
     for d in sorted(set(devs)):
         train = [e for e, dv in zip(examples, devs) if dv != d]
@@ -115,6 +139,12 @@ def evaluate(reference: Path, cross: bool = True) -> dict:
         model = fit_model(train, scores, exclude={d})
         X, trivial = design_matrix([examples[i] for i in test_idx], scores, {d}, model.profiles)
         pred["classifier"][test_idx] = (model.predict_rows(X, trivial) >= model.threshold).astype(int)
+        if nested:
+            l2, top = nested_choice(train, scores, d)
+            chosen[d] = {"l2": l2, "top_terms": top}
+            m2 = fit_model(train, scores, exclude={d}, l2=l2, top_terms=top)
+            X2, triv2 = design_matrix([examples[i] for i in test_idx], scores, {d}, m2.profiles)
+            pred["classifier-nested"][test_idx] = (m2.predict_rows(X2, triv2) >= m2.threshold).astype(int)
         prepared = prepare(fw, model)
         cache = {slug(p.indicator.id): p for p in prepared}
         for i in test_idx:
@@ -126,6 +156,8 @@ def evaluate(reference: Path, cross: bool = True) -> dict:
             c = cross_indicator(model, prepared, examples, test_idx)
             cross_counts = [a + b for a, b in zip(cross_counts, c)]
     out: dict = {"n": int(len(y)), "human_positive_rate": float(y.mean()), "target_kappa": TARGET_KAPPA}
+    if nested:
+        out["nested_choice"] = chosen
     if cross:
         n, d, f = cross_counts
         out["cross_indicator"] = {"pairs": n, "disclosed_rate": d / max(n, 1), "found_rate": f / max(n, 1)}

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rigorlab.disclosure.audit.classifier import MODEL_PATH, fit_logistic, fit_signed_logistic, load_model
+from rigorlab.disclosure.audit.classifier import (
+    MODEL_FEATURES, MODEL_PATH, fit_logistic, fit_signed_logistic, load_model,
+)
 from rigorlab.disclosure.audit.engine import audit_text
 from rigorlab.disclosure.audit.features import FEATURE_NAMES, passage_stats
 from rigorlab.disclosure.audit.markdown import split_markdown
@@ -54,9 +56,14 @@ def test_passage_stats_count_specifics():
 
 def test_shipped_model_matches_the_feature_set():
     model = load_model()
-    assert model.feature_names[:-1] == list(FEATURE_NAMES)
+    assert model.feature_names == list(MODEL_FEATURES) and model.feature_names[:-2] == list(FEATURE_NAMES)
     assert model.meta["examples"] == 600 and model.meta["positives"] == 241
     assert 0.0 < model.default_prior < 1.0 and len(model.priors) == 100
+    # one accepted-answer centroid per FMTI indicator that some developer earned, each of unit length
+    assert 80 <= len(model.profiles.positive) <= 100
+    for c in model.profiles.positive.values():
+        assert 0 < len(c) <= model.meta["profile_terms"]
+        assert abs(sum(w * w for w in c.values()) - 1.0) < 1e-4
 
 
 @pytest.mark.skipif(not (FMTI / "reports").is_dir(), reason="FMTI reference data not available")

@@ -81,7 +81,7 @@ def test_controlled_coefficients_resume_exactly(tmp_path, example, coef, target)
 def test_mara_run_couples_beta_and_logs(tmp_path):
     rows = train(tmp_path, "pairs_mara.yaml")
     for r in rows:
-        assert r["mara/anchored"] in (0.0, 1.0)
+        assert 0.0 <= r["mara/anchored"] <= 1.0        # share of groups with an anchor
         assert 0.0 <= r["mara/above_tau_frac"] <= 1.0
         assert r["mara/reward_shift_mean"] >= 0.0      # r' - r = beta (log p(z) - log p(y)) >= 0 for tau = 1
         assert r["coef/beta"] == 0.04

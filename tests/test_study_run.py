@@ -202,3 +202,23 @@ def test_cli_errors_are_one_sentence(tmp_path, capsys):
     assert "axis 'grpo.kl.estimator' value 'k9'" in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
     assert main(["study", "plan", str(bad)]) == 2
+
+
+def test_a_worker_without_the_study_directory_ships_the_run_back(local, tmp_path):
+    """A Ray worker on another machine (no shared file system) trains in a temporary directory and
+    returns the run as an archive, which the driver unpacks in place."""
+    from rigorlab.store import run_status
+    from rigorlab.study.worker import execute_run, make_job, unpack_run
+
+    _, path, result = local
+    arm = load_study(path).arms[0]
+    remote_view = tmp_path / "not-on-this-worker"
+    run_dir = remote_view / "runs" / arm.slug / "seed-0"
+    res = execute_run(make_job("tiny/grpo/seed-0", run_dir, remote_view, arm.for_seed(0).model_dump(mode="json"),
+                               threads=1, documents=False, ship=True))
+    assert res["status"] == "done" and res["archive"] and not remote_view.exists()
+    local_dir = tmp_path / "driver" / "runs" / arm.slug / "seed-0"
+    unpack_run(res["archive"], local_dir)
+    assert run_status(local_dir) == "done"
+    ev = json.loads((local_dir / "eval.json").read_text())
+    assert ev == json.loads((result.study_dir / "runs" / "grpo" / "seed-0" / "eval.json").read_text())

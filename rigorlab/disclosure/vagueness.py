@@ -41,6 +41,11 @@ _GENERIC = (
     r"reasonable efforts?",
 )
 VAGUE = re.compile(r"\b(?:" + "|".join(_GENERIC) + r")\b", re.IGNORECASE)
+# Every generic phrase contains one of these (lower-case) words: a cheap test before the regex.
+_HINTS = ("public", "internet", "web", "large", "massive", "vast", "huge", "broad", "diverse", "wide", "quality",
+          "curated", "various", "multiple", "mix", "variety", "combination", "lot of", "practice", "standard",
+          "state", "extensive", "rigorous", "seriously", "responsib", "may contain", "applicable", "as needed",
+          "appropriate", "determined", "request", "carefully", "respect", "comply", "accordance", "reasonable")
 
 NON_DISCLOSURE = re.compile(
     r"\b(?:not (?:publicly )?(?:disclosed?|shared|released|provided|available|reported|published|made public)|"
@@ -53,8 +58,8 @@ NON_DISCLOSURE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
-# Capitalised words that name nothing checkable on their own.
-_NOT_NAMES = frozenset("AI ML LLM LLMs NLP I The We Our This These It Internet Web".split())
+# Capitalised words and generic acronyms that name nothing checkable on their own.
+NOT_NAMES = frozenset("AI ML LLM LLMs NLP CoT API APIs FAQ README I The We Our This These It Internet Web".split())
 _SPECIFIC = (
     re.compile(r"\d"),                                        # numbers, dates, versions
     re.compile(r"https?://|www\.|\S+@\S+\.\w+"),              # links, e-mail
@@ -68,6 +73,9 @@ _BULLET = re.compile(r"^\s*(?:[-*+\u2022>]|\(?\d{1,3}[.)])\s*")
 
 def vague_phrases(text: str) -> list[str]:
     """The generic phrases in `text`, lower-cased, in order."""
+    low = text.lower()
+    if not any(h in low for h in _HINTS):
+        return []
     return [m.group(0).lower() for m in VAGUE.finditer(text)]
 
 
@@ -78,7 +86,7 @@ def has_specifics(text: str) -> bool:
         return True
     for sent in _SENTENCE.split(rest):
         words = _BULLET.sub("", sent).split(None, 1)          # a sentence's first word is capitalised anyway
-        if len(words) == 2 and any(m.group(0) not in _NOT_NAMES for m in _NAME.finditer(words[1])):
+        if len(words) == 2 and any(m.group(0) not in NOT_NAMES for m in _NAME.finditer(words[1])):
             return True
     return False
 

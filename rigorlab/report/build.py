@@ -18,7 +18,6 @@ from rigorlab.io import atomic_write_text
 from rigorlab.report import figures
 from rigorlab.report.html import (diff_cell, esc, figure, fmt, interval_cell, link, page, table)
 from rigorlab.store.index import RunIndex
-from rigorlab.study.metrics import metric_info
 from rigorlab.study.results import StudyResults, load_results, pooled_pass_at_k, write_stats
 
 CURVES = (("reward/mean", "reward (mean over the batch)"), ("entropy", "token entropy (nats)"),
@@ -79,15 +78,21 @@ def render(res: StudyResults, stats: dict, here: Path) -> str:
 
 # ------------------------------------------------------------------ findings
 def _findings(res: StudyResults, stats: dict) -> str:
-    separated, overlapping = [], []
+    separated: dict[str, list[str]] = {}
+    overlapping = []
     for key, s in stats["metrics"].items():
         for arm, entry in s["vs_baseline"].items():
-            (separated if entry["excludes_zero"] or not entry["overlap"] else overlapping).append(entry["statement"])
+            if entry["excludes_zero"] or not entry["overlap"]:
+                separated.setdefault(s["label"], []).append(entry["statement"])
+            else:
+                overlapping.append(entry["statement"])
     parts = ['<h2 id="findings">What these seeds separate, and what they do not</h2>']
     if separated:
         parts.append("<p>Compared with the baseline, these differences have 95% intervals that exclude zero "
                      "(paired by seed and prompt) or do not overlap:</p>")
-        parts.append('<ul class="findings">' + "".join(f"<li>{esc(s)}</li>" for s in separated) + "</ul>")
+        for label, items in separated.items():
+            parts.append(f"<h4>{esc(label)}</h4>")
+            parts.append('<ul class="findings">' + "".join(f"<li>{esc(s)}</li>" for s in items) + "</ul>")
     else:
         parts.append("<p>No arm differs from the baseline on any tabled metric with a 95% interval that "
                      "excludes zero.</p>")
@@ -231,8 +236,9 @@ def _distribution_figure(res: StudyResults, arms: list[str], group: str, colors:
 # --------------------------------------------------------------- run tables
 def _runs_section(res: StudyResults, here: Path) -> str:
     by_id = {r.record.run_id: r for r in res.runs}
+    order = {a["name"]: i for i, a in enumerate(res.arms)}
     rows = []
-    for rec in res.all_runs:
+    for rec in sorted(res.all_runs, key=lambda r: (order.get(r.arm, len(order)), r.seed)):
         run = by_id.get(rec.run_id)
         rel = lambda p: os.path.relpath(p, here)   # noqa: E731
         docs = []
@@ -263,13 +269,14 @@ def _arms_section(res: StudyResults) -> str:
         sets = "<br>".join(f"<code>{esc(k)} = {esc(json.dumps(v))}</code>" for k, v in a["overrides"].items())
         rows.append([esc(a["name"]), sets or "<i>base config</i>", esc(a.get("description") or "")])
     return ('<h2 id="arms">Arm definitions</h2><p class="note">Every arm is the base config with these fields set; '
-            "the full config of each run is its config.yaml.</p>" + table(["arm", "sets", "what it tests"], rows, left=3))
+            "the full config of each run is its config.yaml.</p>"
+            + table(["arm", "sets", "what it tests"], rows, left=3))
 
 
 def _method_section(res: StudyResults, stats: dict) -> str:
     n_seeds = len(res.record["seeds"])
-    defs = "".join(f"<li><b>{esc(s['label'])}</b>: {esc(s['description'])}"
-                   f"{' (higher is better)' if s['higher_is_better'] else ' (lower is better)' if s['higher_is_better'] is False else ''}"
+    direction = {True: " (higher is better)", False: " (lower is better)", None: ""}
+    defs = "".join(f"<li><b>{esc(s['label'])}</b>: {esc(s['description'])}{direction[s['higher_is_better']]}"
                    f"; one value per {'run' if s['level'] == 'seed' else 'seed and prompt'}.</li>"
                    for s in stats["metrics"].values())
     return f"""<h2 id="method">Method</h2>

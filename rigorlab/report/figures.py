@@ -36,9 +36,12 @@ def png(fig) -> bytes:
 def arm_colors(arms: Sequence[str], baseline: str | None) -> dict[str, str]:
     """A stable colour per arm; the baseline is black."""
     plt = _plt()
-    cmap = plt.get_cmap("tab10" if len(arms) <= 10 else "tab20")
     others = [a for a in arms if a != baseline]
-    out = {a: cmap(i % cmap.N) for i, a in enumerate(others)}
+    if len(others) <= 9:      # tab10 without its grey, which is the reference's colour
+        palette = [plt.get_cmap("tab10")(i) for i in range(10) if i != 7]
+    else:
+        palette = [plt.get_cmap("tab20")(i) for i in range(20) if i not in (14, 15)]
+    out = {a: palette[i % len(palette)] for i, a in enumerate(others)}
     if baseline is not None:
         out[baseline] = BASELINE_COLOR
     return out

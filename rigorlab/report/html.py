@@ -27,6 +27,7 @@ table { border-collapse: collapse; margin: 6px 0 10px; font-size: 12.5px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: right; vertical-align: top; }
 th { background: var(--bg); font-weight: 600; }
 td.l, th.l { text-align: left; }
+td:first-child { white-space: nowrap; }
 td.base { font-weight: 600; }
 tr.ref td { color: var(--mute); font-style: italic; }
 .ci { color: var(--mute); font-size: 11.5px; white-space: nowrap; }
@@ -34,7 +35,7 @@ tr.ref td { color: var(--mute); font-style: italic; }
 .ovl { color: var(--mute); }
 code { font: 11.5px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--bg); padding: 0 3px; }
 figure { margin: 10px 0 18px; } figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
-ul.findings li { margin: 3px 0; }
+ul.findings li { margin: 3px 0; } h4 { font-size: 13.5px; margin: 12px 0 2px; }
 details { margin: 6px 0 12px; } summary { cursor: pointer; color: var(--mute); }
 .status-done { color: var(--good); } .status-failed { color: var(--bad); font-weight: 600; }
 .status-interrupted, .status-pending, .status-running { color: #9a6700; }

@@ -15,15 +15,15 @@ into checkpoints, so a resumed run shapes exactly as the uninterrupted one.
 Reasoning paths are counted the same way through a key (`over`):
 - answer:    the task's extracted final answer;
 - signature: the task's path signature, or where the task gives none, a MinHash
-             sketch of the completion (near-duplicate chains share a key);
-- sketch:    always the MinHash sketch of the completion text.
+             sketch of the completion (near-duplicate chains often share a key);
+- sketch:    always the MinHash sketch of the completion text (word n-grams,
+             rigorlab.metrics.paths' signatures).
 A completion without a key (no answer found, empty text) gets no bonus, no
 penalty and is not counted.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import Counter
 from collections.abc import Hashable, Sequence
@@ -32,37 +32,28 @@ from typing import Any
 import numpy as np
 
 from rigorlab.errors import UserError
+from rigorlab.metrics.paths import minhash_signatures
 from rigorlab.rl.shapers import REWARD_SHAPERS, RewardShaper, ScoredGroup
 
 OVER = ("answer", "signature", "sketch")
 
 
-def shingles(text: str, n: int = 3) -> set[str]:
-    """Character n-grams of the lower-cased, whitespace-collapsed text (the text itself if shorter)."""
-    norm = " ".join(text.lower().split())
-    if not norm:
-        return set()
-    if len(norm) <= n:
-        return {norm}
-    return {norm[i:i + n] for i in range(len(norm) - n + 1)}
+def sketch_keys(texts: Sequence[str], rows: int = 2, n: int = 3, seed: int = 0) -> list[str | None]:
+    """One MinHash band of `rows` hashes per text, as a hex key (None for an empty text).
+
+    The signatures are rigorlab.metrics.paths' (word n-gram shingles, blake2b and
+    splitmix64, so keys are stable across processes as resume requires). Two
+    texts whose shingle sets have Jaccard similarity J get the same key with
+    probability J ** rows (Broder 1997): identical chains always share a key,
+    near-duplicates often, unrelated ones almost never.
+    """
+    sig = minhash_signatures(list(texts), n=n, num_perm=rows, seed=seed)
+    return [None if not t.split() else "-".join(f"{int(v):016x}" for v in row) for t, row in zip(texts, sig)]
 
 
 def minhash_sketch(text: str, rows: int = 2, n: int = 3, seed: int = 0) -> str | None:
-    """A MinHash band of `rows` hashes over character n-grams, as one hex key.
-
-    Two texts with Jaccard similarity J of their n-gram sets get the same key
-    with probability J ** rows (Broder 1997): identical chains always collide,
-    near-duplicates usually, unrelated ones almost never. blake2b keeps the key
-    stable across processes (Python's hash() is salted), as resume requires.
-    """
-    grams = shingles(text, n)
-    if not grams:
-        return None
-    parts = []
-    for i in range(rows):
-        salt = f"{seed}/{i}".encode()[:16]
-        parts.append(min(hashlib.blake2b(g.encode(), digest_size=8, salt=salt).hexdigest() for g in grams))
-    return "-".join(parts)
+    """The sketch key of one text (see `sketch_keys`)."""
+    return sketch_keys([text], rows=rows, n=n, seed=seed)[0]
 
 
 def historical_bonus(counts: Sequence[int], c: float) -> np.ndarray:
@@ -95,7 +86,7 @@ class CountBonus(RewardShaper):
     over: answer | signature | sketch (what is counted, see the module docstring).
     apply_to: all | correct -- shape every completion, or only those the verifier
         scored > 0 (needs the group's `correct`).
-    sketch_rows, sketch_ngram: the MinHash band used for free text.
+    sketch_rows, sketch_ngram: the MinHash band (hashes per key, words per shingle) for free text.
     """
 
     name = "count_bonus"
@@ -125,11 +116,12 @@ class CountBonus(RewardShaper):
         if self.over == "answer":
             return [_key(a) for a in group.answers]
         sigs = group.signatures if self.over == "signature" and group.signatures is not None else None
-        out = []
-        for i, text in enumerate(group.completions):
-            sig = sigs[i] if sigs is not None else None
-            out.append(_key(sig) if sig is not None else
-                       minhash_sketch(text, rows=self.sketch_rows, n=self.sketch_ngram))
+        out = [_key(sig) for sig in sigs] if sigs is not None else [None] * len(group.completions)
+        todo = [i for i, k in enumerate(out) if k is None]
+        if todo:
+            sketches = sketch_keys([group.completions[i] for i in todo], rows=self.sketch_rows, n=self.sketch_ngram)
+            for i, key in zip(todo, sketches):
+                out[i] = key
         return out
 
     # ----------------------------------------------------------------- state

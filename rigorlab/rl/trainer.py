@@ -162,9 +162,6 @@ class GRPOTrainer:
         rewards = total_reward(parts, weights)
         shaper_metrics: dict[str, list[float]] = {}
         if comp.shapers:
-            for shaper in comp.shapers:  # shapers tied to a coefficient (MARA's beta) take this step's value
-                if hasattr(shaper, "couple"):
-                    shaper.couple(coefs)
             ref_seq = ref_logp.sum(1).float().cpu().numpy()
             for i, prompt in enumerate(prompts):
                 sl = slice(i * G, (i + 1) * G)

@@ -34,8 +34,7 @@ def run_local(jobs: list[dict], workers: int, threads: int, on_result: OnResult,
         for job in jobs:
             if on_start:
                 on_start(job["run_id"])
-            cb = (lambda rid: (lambda ph, d, t, row: on_progress(rid, ph, d, t)))(job["run_id"]) if on_progress else None
-            on_result(execute_run(job, progress=cb))
+            on_result(execute_run(job, progress=_direct_progress(job["run_id"], on_progress)))
         return
     ctx = mp.get_context("spawn")          # fork after torch has started threads is unsafe
     q = ctx.Queue()
@@ -62,6 +61,12 @@ def run_local(jobs: list[dict], workers: int, threads: int, on_result: OnResult,
         pool.shutdown(wait=True)
     finally:
         q.close()
+
+
+def _direct_progress(run_id: str, on_progress: OnProgress | None):
+    if on_progress is None:
+        return None
+    return lambda phase, done, total, row: on_progress(run_id, phase, done, total)
 
 
 def _drain(q, started: set[str], on_progress: OnProgress | None, on_start) -> None:

@@ -58,7 +58,8 @@ def run(
 
 def report(
     study_dir: Path = typer.Argument(..., help="A study directory (<out>/<study>)."),
-    output: Optional[Path] = typer.Option(None, "--output", help="Write the HTML here (default: STUDY_DIR/report.html)."),
+    output: Optional[Path] = typer.Option(None, "--output",
+                                          help="Write the HTML here (default: STUDY_DIR/report.html)."),
 ) -> None:
     """Rebuild a study's HTML report and stats.json from its runs."""
     from rigorlab.errors import UserError

@@ -24,33 +24,36 @@ class StudyMetric:
     higher_is_better: bool | None      # None: neither (a description, not a score)
     level: str                         # prompt | seed
     description: str
+    bounds: tuple[float | None, float | None] = (None, None)   # the metric's range (intervals are clipped to it)
 
 
 _FIXED = {
     "accuracy": StudyMetric("accuracy", "accuracy (pass@1)", True, "prompt",
-                            "share of the eval samples the verifier accepts"),
+                            "share of the eval samples the verifier accepts", (0.0, 1.0)),
     "distinct_correct": StudyMetric("distinct_correct", "distinct correct answers", True, "prompt",
-                                    "different correct final answers among a prompt's samples"),
+                                    "different correct final answers among a prompt's samples", (0.0, None)),
     "coverage": StudyMetric("coverage", "coverage of correct set", True, "prompt",
-                            "share of a prompt's correct answers that were sampled at least once"),
+                            "share of a prompt's correct answers that were sampled at least once", (0.0, 1.0)),
     "answer_entropy": StudyMetric("answer_entropy", "answer entropy (nats)", None, "prompt",
-                                  "entropy of the sampled final answers (wrong ones included)"),
+                                  "entropy of the sampled final answers (wrong ones included)", (0.0, None)),
     "distinct_paths": StudyMetric("distinct_paths", "distinct reasoning paths", True, "prompt",
-                                  "different path signatures among the correct samples"),
+                                  "different path signatures among the correct samples", (0.0, None)),
     "path_entropy": StudyMetric("path_entropy", "path entropy (nats)", None, "prompt",
-                                "entropy of the correct samples' path signatures"),
+                                "entropy of the correct samples' path signatures", (0.0, None)),
     "mean_length": StudyMetric("mean_length", "completion length (tokens)", None, "prompt",
-                               "mean completion length in tokens"),
+                               "mean completion length in tokens", (0.0, None)),
     "tv_reverse": StudyMetric("tv_reverse", "TV to reverse-KL pi*", False, "prompt",
-                              "total variation between the sampled answers and pi* of E[r] - beta KL(pi||pi_ref)"),
+                              "total variation between the sampled answers and pi* of E[r] - beta KL(pi||pi_ref)",
+                              (0.0, 1.0)),
     "tv_forward": StudyMetric("tv_forward", "TV to forward-KL pi*", False, "prompt",
-                              "total variation between the sampled answers and pi* of E[r] - beta KL(pi_ref||pi)"),
+                              "total variation between the sampled answers and pi* of E[r] - beta KL(pi_ref||pi)",
+                              (0.0, 1.0)),
     "token_entropy": StudyMetric("token_entropy", "token entropy, end of training", None, "seed",
-                                 "mean per-token entropy of the policy over the last tenth of the steps"),
+                                 "mean per-token entropy of the policy over the last tenth of the steps", (0.0, None)),
     "reward": StudyMetric("reward", "reward, end of training", True, "seed",
                           "mean shaped reward over the last tenth of the steps"),
     "kl": StudyMetric("kl", "KL(pi||pi_ref) per token, end", None, "seed",
-                      "exact per-token reverse KL to the reference over the last tenth of the steps"),
+                      "exact per-token reverse KL to the reference over the last tenth of the steps", (0.0, None)),
 }
 _PASS = re.compile(r"^pass@([1-9][0-9]*)$")
 
@@ -66,7 +69,7 @@ def metric_info(key: str) -> StudyMetric:
     if m:
         k = int(m.group(1))
         return StudyMetric(key, f"pass@{k}", True, "prompt",
-                           f"unbiased probability that at least one of {k} samples is correct")
+                           f"unbiased probability that at least one of {k} samples is correct", (0.0, 1.0))
     raise KeyError(key)
 
 

@@ -156,10 +156,11 @@ def analyse(res: StudyResults, n_boot: int = 2000) -> dict:
         values = {k: v for k, v in metric_cells(res, key).items() if v}
         if not values:
             continue
-        stats = compare(values, {k: res.baseline_of.get(k) for k in values}, info.label, info.higher_is_better, n_boot)
+        stats = compare(values, {k: res.baseline_of.get(k) for k in values}, info.label, info.higher_is_better,
+                        n_boot, info.bounds)
         ref = reference_cells(res, key)
         if ref:
-            stats["reference"] = compare(ref, {k: None for k in ref}, info.label, None, n_boot)["arms"]
+            stats["reference"] = compare(ref, {k: None for k in ref}, info.label, None, n_boot, info.bounds)["arms"]
         stats.update(label=info.label, higher_is_better=info.higher_is_better, level=info.level,
                      description=info.description)
         out["metrics"][key] = stats

@@ -59,7 +59,8 @@ class StudySpec(_Strict):
 
     name: str = Field("study", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="Study name (its directory).")
     description: str = Field("", description="What the study asks.")
-    base_config: Optional[str] = Field(None, description="Training YAML the base starts from (relative to the study file).")
+    base_config: Optional[str] = Field(None, description="Training YAML the base starts from "
+                                                         "(relative to the study file).")
     base: dict[str, Any] = Field(default_factory=dict, description="Training-config fields shared by every arm.")
     arms: list[ArmSpec] = Field(default_factory=list, description="Explicit arms.")
     groups: list[ArmSpec] = Field(default_factory=list,
@@ -309,7 +310,8 @@ def expand(spec: StudySpec, base: dict, source: str = "study") -> Study:
     within = spec.within if spec.within is not None else [a for a in axes if a == "task.name"]
     for w in within:
         if w not in axes:
-            raise UserError(f"{source}: 'within' names {w!r}, which is not one of the axes ({', '.join(axes) or 'none'})")
+            raise UserError(f"{source}: 'within' names {w!r}, which is not one of the axes "
+                            f"({', '.join(axes) or 'none'})")
     for kind, items in (("arm", spec.arms), ("group", spec.groups)):
         names = [a.name for a in items]
         dup = next((n for n in names if names.count(n) > 1), None)

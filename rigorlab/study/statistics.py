@@ -227,13 +227,22 @@ def statement(label: str, arm: str, base: str, a: Interval, b: Interval, d: Inte
             f"not overlap ({diff}, {seeds}).")
 
 
+def clip(iv: Interval, bounds: tuple[float | None, float | None]) -> Interval:
+    """The interval intersected with the metric's range: the true mean lies in it, so coverage is kept."""
+    lo, hi = bounds
+    new_lo = iv.lo if lo is None else max(iv.lo, lo)
+    new_hi = iv.hi if hi is None else min(iv.hi, hi)
+    return Interval(iv.mean, new_lo, new_hi, iv.n_seeds, iv.n_prompts, iv.se, iv.df)
+
+
 def compare(values: dict[str, dict[Cell, float]], baseline_of: dict[str, str | None], label: str,
-            higher_is_better: bool | None, n_boot: int = N_BOOT) -> dict:
-    """Intervals per arm and differences to each arm's baseline, with statements.
+            higher_is_better: bool | None, n_boot: int = N_BOOT,
+            bounds: tuple[float | None, float | None] = (None, None)) -> dict:
+    """Intervals per arm (clipped to `bounds`) and differences to each arm's baseline, with statements.
 
     values: arm name -> {(seed, prompt): value}; baseline_of: arm name -> its baseline arm (None for a baseline).
     """
-    arms = {name: interval(cells, n_boot) for name, cells in values.items() if cells}
+    arms = {name: clip(interval(cells, n_boot), bounds) for name, cells in values.items() if cells}
     out: dict = {"arms": {k: v.as_dict() for k, v in arms.items()}, "vs_baseline": {}}
     for name, base in baseline_of.items():
         if base is None or name not in arms or base not in arms:

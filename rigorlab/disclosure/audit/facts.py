@@ -11,8 +11,9 @@ from counting as disclosure of the topic:
   moves on to another step ("; ", ", followed by", ", while", ", but");
 - a capitalised name made only of the indicator's own words ("Supervised
   Fine-Tuning" for an RL/SFT item) is the topic, not a fact about it;
-- a name found all over the document (the model's own name) is its
-  subject, not a specific.
+- a versioned name found all over the document that shares a word with its
+  title (the model's own name, "DeepSeek-V3") is its subject, not a
+  specific; the developer's name ("Meta") stays a fact.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from rigorlab.disclosure.audit import text as T
+from rigorlab.disclosure.vagueness import NOT_NAMES
 
 CLAUSE = re.compile(r";\s+|,?\s+(?:followed by|and then|after which|whereas)\s+|,\s+(?:while|but)\s+",
                     re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
 FREQUENT_MIN = 3          # a name in at least this many passages ...
 FREQUENT_SHARE = 0.1      # ... and in this share of them is the document's subject
 
@@ -46,16 +49,28 @@ class Facts:
 
 def names_in(text: str) -> set[str]:
     """Capitalised, mixed-case and alphanumeric names ('Common Crawl', 'CC-MAIN', 'H800')."""
-    return {m.group(0) for m in T.PROPER.finditer(text)} | {m.group(0) for m in T.ACRONYM_OR_MIXED.finditer(text)}
+    found = {m.group(0) for m in T.PROPER.finditer(text)} | {m.group(0) for m in T.ACRONYM_OR_MIXED.finditer(text)}
+    return found - NOT_NAMES
 
 
-def frequent_names(passages: list[str]) -> frozenset[str]:
-    """Lower-cased names that occur in many of the document's passages (its subject)."""
+def _words(text: str) -> set[str]:
+    return set(T.tokenize(re.sub(r"[-_./]", " ", text)))
+
+
+_VERSIONED = re.compile(r"\b[A-Za-z][\w.-]*\d[\w.-]*|\b\d[\w.-]*[A-Za-z][\w.-]*")
+
+
+def frequent_names(passages: list[str], title: str = "") -> frozenset[str]:
+    """Lower-cased versioned names (with a digit) that occur in many of the document's passages
+    and share a word with its title: the model's own name."""
+    title_words = _words(title)
+    if not title_words:
+        return frozenset()
     counts: Counter[str] = Counter()
     for text in passages:
-        counts.update({n.lower() for n in names_in(text)})
+        counts.update({n.lower() for n in _VERSIONED.findall(text)})
     need = max(FREQUENT_MIN, FREQUENT_SHARE * len(passages))
-    return frozenset(n for n, c in counts.items() if c >= need)
+    return frozenset(n.rstrip(".-") for n, c in counts.items() if c >= need and _words(n) & title_words)
 
 
 def linked_text(quote: str, phrases: list[str], heading_on_topic: bool) -> str:
@@ -70,19 +85,26 @@ def linked_text(quote: str, phrases: list[str], heading_on_topic: bool) -> str:
     return " ; ".join(kept) if kept else quote
 
 
-def facts(text: str, own_words: frozenset[str], doc_names: frozenset[str] = frozenset()) -> Facts:
+def raw_facts(text: str) -> tuple[int, int, int, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """(numbers with unit, links, dates, (name, its tokens) pairs) of a text, computed once."""
+    digits = _DIGIT.search(text) is not None
+    names = tuple((n, tuple(T.tokenize(n))) for n in sorted(names_in(text)))
+    return (len(T.NUMBER_WITH_UNIT.findall(text)) if digits else 0, len(T.URL.findall(text)),
+            len(T.YEAR_OR_DATE.findall(text)) if digits else 0, names)
+
+
+RawFacts = tuple[int, int, int, tuple[tuple[str, tuple[str, ...]], ...]]
+
+
+def facts(text: str, own_words: frozenset[str], doc_names: frozenset[str] = frozenset(),
+          cache: dict[str, RawFacts] | None = None) -> Facts:
     """Facts in `text`, not counting names made of `own_words` (the indicator's keywords and
-    title) or found in `doc_names`."""
-    digits = any(ch.isdigit() for ch in text)
-    names = 0
-    for n in names_in(text):
-        toks = T.tokenize(n)
-        if n.lower() in doc_names or (toks and set(toks) <= own_words):
-            continue
-        names += 1
-    return Facts(
-        with_unit=len(T.NUMBER_WITH_UNIT.findall(text)) if digits else 0,
-        urls=len(T.URL.findall(text)),
-        years=len(T.YEAR_OR_DATE.findall(text)) if digits else 0,
-        names=names,
-    )
+    title) or found in `doc_names`. `cache`: text -> `raw_facts(text)`, e.g. one per document."""
+    raw = cache.get(text) if cache is not None else None
+    if raw is None:
+        raw = raw_facts(text)
+        if cache is not None:
+            cache[text] = raw
+    with_unit, urls, years, names = raw
+    kept = sum(1 for n, toks in names if n.lower() not in doc_names and not (toks and set(toks) <= own_words))
+    return Facts(with_unit=with_unit, urls=urls, years=years, names=kept)

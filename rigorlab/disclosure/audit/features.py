@@ -136,6 +136,7 @@ def passage_stats(passage: str) -> PassageStats:
     words = T.raw_words(text)
     digits = _DIGIT.search(text) is not None          # cheap pre-checks skip the costlier patterns
     linky = "http" in text or "www." in text or "@" in text or "/" in text
+    vague = vagueness.vague_phrases(text)
     return PassageStats(
         tokens=frozenset(T.tokenize(text)),
         n_words=len(words),
@@ -148,9 +149,9 @@ def passage_stats(passage: str) -> PassageStats:
         bullets=len(T.BULLET.findall(text)),
         procedure=sum(1 for w in words if w in T.PROCEDURE_WORDS),
         hedges=sum(1 for w in words if w in T.HEDGES),
-        vague=len(T.VAGUE_PATTERNS.findall(text)),
+        vague=len(vague),
         refuses=bool(T.NON_DISCLOSURE.search(text)),
-        formula=bool(vagueness.vague_formula(text)),
+        formula=bool(vague) and not vagueness.has_specifics(text),
     )
 
 

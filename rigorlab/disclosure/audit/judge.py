@@ -4,22 +4,27 @@
    phrases occur in it or in its headings, or it shares enough of the
    question's distinctive words (score >= GATE, see
    `retrieval.keyword_evidence` and `question_overlap`); none means absent.
-2. Rank candidates by keyword score plus document-relative BM25.
-3. The learned model (FMTI-trained, `classifier.py`) gives each of the top
+   Keyword phrases match word for word, stop words included ('terms of
+   use', 'should not be used'), so a phrase never degrades to one word.
+2. Section-aware: when some candidates sit in a section whose own heading
+   is made of the indicator's words ("## Compute provider", "### License"),
+   only those are judged: that is where the document answers it.
+3. Rank candidates by keyword score plus document-relative BM25.
+4. The learned model (FMTI-trained, `classifier.py`) gives each of the top
    candidates a probability p of earning the point; the best one decides,
    with the framework's own definition of "specific" (FRAMEWORKS.md: names,
    numbers, procedures) as a rule on top:
    - an explicit refusal ("we do not disclose ...") with p < threshold: absent;
    - a vague formula ("publicly available data", "from the internet", "a
-     large corpus") with no number, link, date or name: vague;
-   - checkable specifics (a number with a unit, a link, a date, names) in
-     a quote that names the topic clearly (not through one generic keyword
-     such as 'size' or 'API') and p >= LOW: disclosed (the model can still
-     veto a clear non-answer);
-   - no such specifics: disclosed if p >= the model threshold for FMTI
-     indicators (where the model has the indicator's own base rate, so p is
-     calibrated) or p >= HIGH_UNCALIBRATED for other frameworks' indicators;
-     otherwise vague.
+     large corpus") with no number, link, date or name (`vagueness.py`,
+     shared with the card validator): vague;
+   - FMTI indicators (the model knows the indicator's base rate and its
+     accepted answers, so p is calibrated): disclosed iff p >= threshold;
+   - other frameworks' indicators: disclosed when the quote names the topic
+     clearly (not through one generic keyword) and carries the kind of fact
+     the indicator asks for, in the clause that names the topic and not
+     counting the topic's own words or the model's own name (`facts.py`),
+     with p >= LOW; or when p >= HIGH_UNCALIBRATED; otherwise vague.
    Code blocks (commands, JSON, BibTeX) are never evidence.
 """
 
@@ -28,10 +33,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
+from rigorlab.disclosure import vagueness
 from rigorlab.disclosure.audit import facts as F
 from rigorlab.disclosure.audit import text as T
 from rigorlab.disclosure.audit.classifier import SpecificityModel
@@ -44,9 +50,6 @@ from rigorlab.disclosure.schema import Framework, Indicator, slug
 
 GATE = 1.0
 KEYWORD_MIN = 0.5
-TOPIC_MIN = 0.15          # cosine with the indicator's answer profile (profiles.py) ...
-TOPIC_RANK = 3            # ... among the passage's TOPIC_RANK most similar FMTI indicators
-TOPIC_TERMS = 1           # ... sharing at least this many distinct words with that profile
 TOP_K = 3
 LOW = 0.25
 HIGH_UNCALIBRATED = 0.8
@@ -89,7 +92,7 @@ class PreparedIndicator:
     profile: Profile
     prior_logit: float
     calibrated: bool          # the model knows this indicator's own base rate (FMTI indicators)
-    profile_key: str | None = None   # key of its answer profile (FMTI indicators), else None
+    profile_key: str | None = None   # key of its accepted-answer profile (FMTI indicators), else None
     own_words: frozenset[str] = frozenset()   # its keywords' and title's words (names made of them are the topic)
     phrase_norms: tuple[str, ...] = ()        # its keyword phrases as ' a b ' for substring tests
 
@@ -114,7 +117,7 @@ def prepare(framework: Framework, model: SpecificityModel) -> list[PreparedIndic
         notes = (ind.notes or "").split("Example disclosure:")[0].strip()
         wording = f"{ind.question} {notes or ind.disclosed_when}"
         query = make_query(ind.title, ind.question, ind.keywords, background)
-        key = slug(ind.id) if fmti_ids and slug(ind.id) in model.profiles.topic else None
+        key = slug(ind.id) if fmti_ids and slug(ind.id) in model.priors else None
         out.append(PreparedIndicator(
             framework=framework.id, indicator=ind,
             query=query,
@@ -122,10 +125,19 @@ def prepare(framework: Framework, model: SpecificityModel) -> list[PreparedIndic
             prior_logit=model.prior_logit(fmti_ids),
             calibrated=calibrated,
             profile_key=key,
-            own_words=frozenset(t for k in ind.keywords for t in T.tokenize(k)) | frozenset(T.tokenize(ind.title)),
+            own_words=topic_words(ind),
             phrase_norms=tuple(" " + " ".join(p) + " " for p in query.phrases),
         ))
     return out
+
+
+def topic_words(ind: Indicator) -> frozenset[str]:
+    """Words that name the indicator's topic: its title's and its lower-case keywords' ('supervised
+    fine-tuning'). A capitalised keyword ('Apache 2.0', 'Common Crawl', 'GRPO') names a thing that
+    answers the indicator, so its words stay facts."""
+    named = {t for k in ind.keywords if k != k.lower() for t in T.tokenize(k)}
+    topic = {t for k in ind.keywords if k == k.lower() for t in T.tokenize(k)} | set(T.tokenize(ind.title))
+    return frozenset(topic - named)
 
 
 class DocumentJudge:
@@ -136,30 +148,21 @@ class DocumentJudge:
         self.model = model
         self.index = PassageIndex(doc)
         self._stats: dict[int, PassageStats] = {}
-        self._quote_stats: dict[str, PassageStats] = {}
+        self._quote_formula: dict[str, bool] = {}
         self._headings: dict[int, tuple[str, frozenset[str], tuple[str, ...]]] = {}
         self._quote_tokens: dict[str, tuple[frozenset[str], str, list[tuple[str, ...]]]] = {}
         self.not_code = np.fromiter((p.kind != "code" for p in doc.passages), bool, len(doc.passages))
         self._sentences: dict[int, list[Sentence]] = {}
-        self._topic: tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._doc_names: frozenset[str] | None = None
+        self._similarity: dict[tuple[int, str], float] = {}
+        self._raw_facts: dict[str, F.RawFacts] = {}
 
-    def topic(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(profile key -> column, topic cosines, disclosed-answer cosines, rank of each indicator
-        among the passage's most similar ones), passages x FMTI indicators, computed once."""
-        if self._topic is None:
-            keys, topic, positive, shared = self.model.profiles.similarities(self.index.body_tokens)
-            order = np.argsort(-topic, axis=1, kind="stable")
-            rank = np.empty_like(order)
-            rank[np.arange(len(order))[:, None], order] = np.arange(order.shape[1])[None, :]
-            self._topic = ({k: i for i, k in enumerate(keys)}, topic, positive, rank, shared)
-        return self._topic
-
-    def quote_stats(self, quote: str) -> PassageStats:
-        st = self._quote_stats.get(quote)
-        if st is None:
-            st = self._quote_stats[quote] = passage_stats(quote)
-        return st
+    def quote_vague(self, quote: str) -> bool:
+        """The quote is a vague formula without a checkable specific (`vagueness.vague_formula`)."""
+        got = self._quote_formula.get(quote)
+        if got is None:
+            got = self._quote_formula[quote] = bool(vagueness.vague_formula(quote))
+        return got
 
     def sentences(self, j: int) -> list[Sentence]:
         """(sentence, normalised token string, token set) of passage j, computed once."""
@@ -170,6 +173,15 @@ class DocumentJudge:
 
     _asks_number = 0.0
 
+    def similarity(self, j: int, key: str | None) -> float | None:
+        """Cosine of passage j with the indicator's accepted FMTI answers (None: no profile)."""
+        if key is None:
+            return None
+        got = self._similarity.get((j, key))
+        if got is None:
+            got = self._similarity[(j, key)] = self.model.profiles.similarity(self.index.body_tokens[j], key)
+        return got
+
     def heading(self, j: int) -> tuple[str, frozenset[str], tuple[str, ...]]:
         """Passage j's heading path as ' words with stop words ', its content tokens, and the
         content tokens of the innermost heading."""
@@ -177,28 +189,36 @@ class DocumentJudge:
         if head is None:
             path = self.doc.passages[j].heading_path
             joined = " ".join(path)
-            head = self._headings[j] = (" " + " ".join(T.phrase_tokens(joined)) + " ", frozenset(T.tokenize(joined)),
+            content, words = T.both_tokens(joined)
+            head = self._headings[j] = (" " + " ".join(words) + " ", frozenset(content),
                                         tuple(T.tokenize(path[-1])) if path else ())
         return head
 
     def doc_names(self) -> frozenset[str]:
         if self._doc_names is None:
-            self._doc_names = F.frequent_names([p.text for p in self.doc.passages])
+            self._doc_names = F.frequent_names([p.text for p in self.doc.passages], self.doc.title)
         return self._doc_names
 
     def facts(self, j: int, quote: str, prep: PreparedIndicator) -> F.Facts:
         """The quote's facts that belong to the indicator (see `facts.py`)."""
         head_norm = self.heading(j)[0]
         on_head = any(p in head_norm for p in prep.phrase_norms)
-        return F.facts(F.linked_text(quote, list(prep.phrase_norms), on_head), prep.own_words, self.doc_names())
+        return F.facts(F.linked_text(quote, list(prep.phrase_norms), on_head), prep.own_words, self.doc_names(),
+                       self._raw_facts)
+
+    def dedicated(self, j: int, prep: PreparedIndicator) -> bool:
+        """Passage j sits in a section whose own heading is made of the indicator's words
+        ("## Compute provider", "### Limitations"): where the document answers it."""
+        inner = self.heading(j)[2]
+        return bool(inner) and set(inner) <= prep.own_words
 
     def on_topic(self, j: int, quote: str, query: Query) -> bool:
         head = self.heading(j)
         q = self._quote_tokens.get(quote)
         if q is None:
             units = [tuple(T.tokenize(quote[m.start(): m.end() + 16])[:3]) for m in T.NUMBER_WITH_UNIT.finditer(quote)]
-            q = self._quote_tokens[quote] = (frozenset(T.tokenize(quote)), " " + " ".join(T.phrase_tokens(quote)) + " ",
-                                             units)
+            content, words = T.both_tokens(quote)
+            q = self._quote_tokens[quote] = (frozenset(content), " " + " ".join(words) + " ", units)
         return _on_topic(q, head, query, self._asks_number)
 
     def stats(self, j: int) -> PassageStats:
@@ -213,31 +233,24 @@ class DocumentJudge:
                     section=ind.section, weight=ind.weight)
         kw_only = self.index.keyword_evidence(prep.query)
         kw = kw_only + self.index.question_overlap(prep.query)
-        lexical = (kw >= GATE) & (kw_only >= KEYWORD_MIN)
-        topical = np.zeros(self.index.n, dtype=bool)
-        sim_topic = sim_pos = None
-        if prep.profile_key is not None:
-            cols, t_all, p_all, r_all, s_all = self.topic()
-            c = cols[prep.profile_key]
-            sim_topic, sim_pos = t_all[:, c], p_all[:, c]
-            topical = (sim_topic >= TOPIC_MIN) & (r_all[:, c] < TOPIC_RANK) & (s_all[:, c] >= TOPIC_TERMS)
-        cand = np.flatnonzero((lexical | topical) & self.not_code)
+        cand = np.flatnonzero((kw >= GATE) & (kw_only >= KEYWORD_MIN) & self.not_code)
+        dedicated = [j for j in cand if self.dedicated(int(j), prep)]
+        if dedicated:
+            cand = np.asarray(dedicated)
         if cand.size == 0:
             return Finding(**base, level="absent",
                            reason="no passage mentions " + ", ".join(f"'{' '.join(p)}'" for p in prep.query.phrases[:4]))
         bm = self.index.bm25(prep.query)[cand]
         rank = kw[cand] + bm / max(float(bm.max()), 1e-9)
-        if sim_topic is not None:
-            rank = rank + sim_topic[cand] / TOPIC_MIN
         top = cand[np.argsort(-rank, kind="stable")[:TOP_K]]
         rows = np.stack([self.model.design_row(prep.profile, self.stats(j), prep.prior_logit,
-                                               None if sim_pos is None else float(sim_pos[j])) for j in top])
+                                               self.similarity(int(j), prep.profile_key)) for j in top])
         probs = self.model.predict_rows(rows, np.array([self.stats(int(j)).trivial for j in top]))
         quotes = [best_quote(self.sentences(int(j)), prep.query, prep.profile) for j in top]
         self._asks_number = prep.profile.asks_number
         high = self.model.threshold if prep.calibrated else max(self.model.threshold, HIGH_UNCALIBRATED)
-        verdicts = [decide(float(p), self.stats(int(j)), self.quote_stats(q), prep.profile, self.model.threshold, high,
-                           self.on_topic(int(j), q, prep.query) or bool(topical[j]), self.facts(int(j), q, prep))
+        verdicts = [decide(float(p), self.stats(int(j)), self.quote_vague(q), prep.profile, self.model.threshold, high,
+                           self.on_topic(int(j), q, prep.query), lambda j=int(j), q=q: self.facts(j, q, prep))
                     for j, p, q in zip(top, probs, quotes)]
         best_i = min(range(len(top)), key=lambda i: (LEVELS.index(verdicts[i][0]), -probs[i]))
         j, p, quote = int(top[best_i]), float(probs[best_i]), quotes[best_i]
@@ -287,21 +300,24 @@ def specific_for(profile: Profile, facts: F.Facts) -> bool:
     return bool(facts.with_unit or facts.urls or facts.years or facts.names >= 2)
 
 
-def decide(p: float, st: PassageStats, quote: PassageStats, profile: Profile,
-           threshold: float, high: float, on_topic: bool = True, facts: F.Facts | None = None) -> tuple[str, str]:
+def decide(p: float, st: PassageStats, vague_quote: bool, profile: Profile, threshold: float, high: float,
+           on_topic: bool, facts: F.Facts | Callable[[], F.Facts]) -> tuple[str, str]:
     """(level, reason) for a relevant passage with model probability p (rules in the module doc).
 
-    `st` describes the whole passage (what the model saw), `quote` the quoted sentences, `facts`
-    the quote's facts that belong to the indicator (default: all of the quote's);
-    `on_topic`: the quote or its headings name the topic clearly (see `_on_topic`)."""
-    if facts is None:
-        facts = F.Facts(quote.with_unit, quote.urls, quote.years, quote.proper + quote.acronyms)
+    `st` describes the whole passage (what the model saw); `vague_quote`: the quoted sentences are
+    a vague formula without a specific; `facts`: the quote's facts that belong to the indicator,
+    or a function computing them when needed; `on_topic`: the quote or its headings name the
+    topic clearly (see `_on_topic`). For indicators where the model is calibrated (`high == threshold`, the
+    FMTI's own), its probability decides; the specificity rule serves the other frameworks."""
     if st.refuses and p < threshold:
         return "absent", "the document says it does not disclose this"
-    if quote.formula:
+    if vague_quote:
         return "vague", "a vague formula without a number, link, date or name"
-    if on_topic and specific_for(profile, facts) and p >= LOW:
-        return "disclosed", "specific: " + facts.describe()
+    if on_topic and p >= LOW and high > threshold:
+        if callable(facts):
+            facts = facts()
+        if specific_for(profile, facts):
+            return "disclosed", "specific: " + facts.describe()
     if p >= high:
         return "disclosed", "answers the question (model probability %.2f)" % p
     if not on_topic:
@@ -318,7 +334,8 @@ def split_sentences(text: str) -> list[Sentence]:
         sent = sent.strip() if sent else ""
         if sent:
             fact = bool(T.NUMBER_WITH_UNIT.search(sent) or T.URL.search(sent))
-            out.append((sent, " " + " ".join(T.phrase_tokens(sent)) + " ", frozenset(T.tokenize(sent)), fact))
+            content, words = T.both_tokens(sent)
+            out.append((sent, " " + " ".join(words) + " ", frozenset(content), fact))
     return out
 
 

@@ -68,18 +68,18 @@ class PassageIndex:
 
     def __init__(self, doc: Document, k1: float = 1.5, b: float = 0.75) -> None:
         self.doc = doc
-        self.body_tokens = [T.tokenize(p.text) for p in doc.passages]
+        both = [T.both_tokens(p.text) for p in doc.passages]
+        self.body_tokens = [b[0] for b in both]
         heads: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
         for p in doc.passages:
             if p.heading_path not in heads:
-                h = " ".join(p.heading_path)
-                heads[p.heading_path] = (T.tokenize(h), T.phrase_tokens(h))
+                heads[p.heading_path] = T.both_tokens(" ".join(p.heading_path))
         self.head_tokens = [heads[p.heading_path][0] for p in doc.passages]
         corpus = [h + t for h, t in zip(self.head_tokens, self.body_tokens)]
         self.n = len(corpus)
         # All passages in one string (words with stop words, for exact phrases), so that a phrase is
         # found with a few str.find calls instead of one membership test per passage.
-        self._body_all, self._body_starts = self._concat([T.phrase_tokens(p.text) for p in doc.passages])
+        self._body_all, self._body_starts = self._concat([b[1] for b in both])
         self._head_all, self._head_starts = self._concat([heads[p.heading_path][1] for p in doc.passages])
         bm = BM25Okapi([c or ["\u2205"] for c in corpus], k1=k1, b=b)
         vocab = sorted(bm.idf)

@@ -67,6 +67,25 @@ def phrase_tokens(text: str) -> list[str]:
     return out
 
 
+_BOTH: dict[str, tuple[str, str]] = {}
+
+
+def both_tokens(text: str) -> tuple[list[str], list[str]]:
+    """(`tokenize(text)`, `phrase_tokens(text)`) in one pass over the text."""
+    content, words = [], []
+    for t in _TOKEN.findall(text.lower()):
+        got = _BOTH.get(t)
+        if got is None:
+            stem = _stem(t)
+            got = ("" if t in STOPWORDS or len(t) < 2 else stem, stem)
+            if len(_BOTH) < 200_000:
+                _BOTH[t] = got
+        if got[0]:
+            content.append(got[0])
+        words.append(got[1])
+    return content, words
+
+
 def raw_words(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 

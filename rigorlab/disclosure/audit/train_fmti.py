@@ -23,6 +23,7 @@ import csv
 import hashlib
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ from rigorlab.disclosure.audit.classifier import (
     MODEL_FEATURES, MODEL_PATH, SpecificityModel, fit_signed_logistic, logit,
 )
 from rigorlab.disclosure.audit.features import (
-    FEATURE_NAMES, FEATURE_SIGNS, combine, indicator_profile, passage_stats,
+    FEATURE_NAMES, FEATURE_SIGNS, PassageStats, combine, indicator_profile, passage_stats,
 )
 from rigorlab.disclosure.audit.profiles import TOP_TERMS, AnswerProfiles, build_profiles
 from rigorlab.disclosure.schema import slug
@@ -110,12 +111,17 @@ def base_rate(scores: dict[str, dict[str, int]], indicator: str, exclude: set[st
     return (sum(vals) + 1.0) / (len(vals) + 2.0)
 
 
-def make_profiles(examples: list[Example]) -> AnswerProfiles:
-    """Answer profiles (topic and disclosed-answer centroids) from these examples only."""
-    definitions = {slug(ex.indicator): f"{ex.title_text} {ex.indicator_text}" for ex in examples}
-    rows = [(slug(ex.indicator), ex.disclosure, ex.label, not passage_stats(ex.disclosure).trivial)
+@lru_cache(maxsize=4096)
+def _stats(text: str) -> PassageStats:
+    """passage_stats, once per distinct answer (training refits many times on the same texts)."""
+    return passage_stats(text)
+
+
+def make_profiles(examples: list[Example], top_terms: int = TOP_TERMS) -> AnswerProfiles:
+    """Accepted-answer centroids (`profiles.py`) from these examples only."""
+    rows = [(slug(ex.indicator), ex.disclosure, ex.label, not _stats(ex.disclosure).trivial)
             for ex in examples]
-    return build_profiles(rows, definitions)
+    return build_profiles(rows, top_terms)
 
 
 def design_matrix(examples: list[Example], scores: dict[str, dict[str, int]],
@@ -129,7 +135,7 @@ def design_matrix(examples: list[Example], scores: dict[str, dict[str, int]],
     for ex in examples:
         prof = indicator_profile(ex.title_text, ex.indicator_text)
         prior = base_rate(scores, ex.indicator, exclude | {ex.developer})
-        st = passage_stats(ex.disclosure)
+        st = _stats(ex.disclosure)
         ap = profiles.get(ex.developer) if isinstance(profiles, dict) else profiles
         sim = ap.similarity(T.tokenize(ex.disclosure), slug(ex.indicator)) if ap else 0.0
         rows.append(np.append(combine(prof, st), (logit(prior), sim)))
@@ -138,22 +144,23 @@ def design_matrix(examples: list[Example], scores: dict[str, dict[str, int]],
 
 
 def fit_model(examples: list[Example], scores: dict[str, dict[str, int]],
-              exclude: set[str] = frozenset(), meta: dict | None = None) -> SpecificityModel:
+              exclude: set[str] = frozenset(), meta: dict | None = None,
+              l2: float = L2, top_terms: int = TOP_TERMS) -> SpecificityModel:
     """Fit on `examples`; priors at audit time use every developer not in `exclude`.
 
     Each training row's similarity feature comes from profiles built without its own developer,
     as it will be for a developer the model has never seen."""
     developers = sorted({ex.developer for ex in examples})
-    held_out = {d: make_profiles([ex for ex in examples if ex.developer != d]) for d in developers}
+    held_out = {d: make_profiles([ex for ex in examples if ex.developer != d], top_terms) for d in developers}
     X, trivial = design_matrix(examples, scores, set(exclude), held_out)
     y = np.asarray([ex.label for ex in examples], dtype=np.float64)
     signs = [FEATURE_SIGNS[n] for n in FEATURE_NAMES] + [1, 1]   # base rate and similarity can only help
-    mean, scale, w, b = fit_signed_logistic(X[~trivial], y[~trivial], signs, l2=L2)
+    mean, scale, w, b = fit_signed_logistic(X[~trivial], y[~trivial], signs, l2=l2)
     priors = {k: base_rate(scores, k, set(exclude)) for k in sorted(scores)}
     return SpecificityModel(
         feature_names=list(MODEL_FEATURES), mean=mean, scale=scale, weights=w,
         bias=b, priors=priors, default_prior=float(np.mean(list(priors.values()))), meta=meta or {},
-        profiles=make_profiles(examples),
+        profiles=make_profiles(examples, top_terms),
     )
 
 
