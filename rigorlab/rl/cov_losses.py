@@ -39,7 +39,7 @@ import torch
 
 from rigorlab.errors import UserError
 from rigorlab.rl.batch import TokenBatch
-from rigorlab.rl.policy_loss import POLICY_LOSSES, PPOClip
+from rigorlab.rl.policy_loss import POLICY_LOSSES, PPOClip, clip_higher_released
 
 
 def token_covariance(logp: torch.Tensor, adv: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -61,12 +61,6 @@ def batch_seed(seed: int, *tensors: torch.Tensor) -> int:
     for t in tensors:
         h.update(t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
     return int.from_bytes(h.digest()[:8], "little") & (2**63 - 1)
-
-
-def clip_higher_released(ratio: torch.Tensor, adv: torch.Tensor, eps_low: float,
-                         eps_high: float) -> torch.Tensor:
-    """(B, T) 1.0 where clip-higher kept a gradient that a symmetric clip at eps_low would cut."""
-    return ((adv > 0) & (ratio > 1 + eps_low) & (ratio <= 1 + eps_high)).float()
 
 
 def _check_ratio(name: str, value: float) -> None:

@@ -17,6 +17,12 @@ from rigorlab.rl.batch import TokenBatch
 POLICY_LOSSES: Registry["PolicyLoss"] = Registry("policy loss")
 
 
+def clip_higher_released(ratio: torch.Tensor, adv: torch.Tensor, eps_low: float,
+                         eps_high: float) -> torch.Tensor:
+    """(B, T) 1.0 where clip-higher kept a gradient that a symmetric clip at eps_low would cut."""
+    return ((adv > 0) & (ratio > 1 + eps_low) & (ratio <= 1 + eps_high)).float()
+
+
 class PolicyLoss(ABC):
     """Base class: `token_loss(batch) -> (loss (B, T), metrics)`."""
 
@@ -51,6 +57,9 @@ class PPOClip(PolicyLoss):
                 "clip_ratio/high_mean": batch.masked_mean(high).item(),
                 "clip_ratio/region_mean": batch.masked_mean(low + high).item(),
             }
+            if self.eps_high > self.eps_low:   # DAPO clip-higher: the tokens it lets through
+                metrics["clip_ratio/higher_released"] = batch.masked_mean(
+                    clip_higher_released(ratio, adv, self.eps_low, self.eps_high)).item()
         return unclipped, clipped, metrics
 
     def token_loss(self, batch: TokenBatch) -> tuple[torch.Tensor, dict[str, float]]:
