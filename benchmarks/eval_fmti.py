@@ -1,18 +1,31 @@
 """Leave-one-developer-out agreement with the FMTI's human scores (Dec 2025 reports).
 
 For each of the six developers: retrain the classifier on the other five
-(the indicator base-rate feature also leaves the held-out developer out),
-then score the held-out developer's 100 disclosures two ways:
+(the indicator base-rate feature and the accepted-answer profiles also leave
+the held-out developer out; its labels are never seen), then score the
+held-out developer's 100 disclosures:
 
-- classifier: the model alone on the disclosure text (point iff p >= 0.5);
-- auditor:    the full `rigorlab audit` judge (keyword gate, retrieval,
-              model, specificity rules) run on the disclosure text as a
-              document against the fmti-2025 framework (point iff disclosed).
+- classifier:        the model alone on each disclosure text (point iff p >= 0.5);
+- classifier-nested: the same with L2 and profile size chosen by an inner
+                     leave-one-developer-out over the five training developers;
+- auditor:           the full `rigorlab audit` judge (keyword gate, retrieval,
+                     model, rules) on each disclosure text alone as a document
+                     against fmti-2025 (point iff disclosed): no heading, no
+                     context, so the gate must recognise the topic from the
+                     answer's own words;
+- report:            the full auditor on the developer's whole report as ONE
+                     document, each answer under a heading naming its indicator
+                     (the FMTI's own report layout);
+- report-plain:      the same document without headings (retrieval must find
+                     which paragraph answers which indicator, as in a card).
 
-Prints accuracy and Cohen's kappa overall, per developer and per subdomain,
-beside the target (kappa >= 0.6). Data: stanford-crfm/fmti, CC BY 4.0.
+Also a precision check the agreement figures cannot show: every substantive
+answer judged against the 99 other indicators (how often the auditor calls an
+unrelated answer a disclosure). Prints accuracy and Cohen's kappa overall, per
+developer and per subdomain, beside the target (kappa >= 0.6).
+Data: stanford-crfm/fmti, CC BY 4.0.
 
-    python benchmarks/eval_fmti.py [--reference ../shared/reference/fmti] [--json out.json]
+    python benchmarks/eval_fmti.py [--reference ../shared/reference/fmti] [--json out.json] [--quick]
 """
 
 from __future__ import annotations
@@ -141,7 +154,7 @@ def evaluate(reference: Path, cross: bool = True, nested: bool = True) -> dict:
         pred["classifier"][test_idx] = (model.predict_rows(X, trivial) >= model.threshold).astype(int)
         if nested:
             l2, top = nested_choice(train, scores, d)
-            chosen[d] = {"l2": l2, "top_terms": top}
+            chosen[str(d)] = {"l2": l2, "top_terms": top}
             m2 = fit_model(train, scores, exclude={d}, l2=l2, top_terms=top)
             X2, triv2 = design_matrix([examples[i] for i in test_idx], scores, {d}, m2.profiles)
             pred["classifier-nested"][test_idx] = (m2.predict_rows(X2, triv2) >= m2.threshold).astype(int)
@@ -174,25 +187,48 @@ def evaluate(reference: Path, cross: bool = True, nested: bool = True) -> dict:
     return out
 
 
+DESCRIPTIONS = {
+    "classifier": "the model alone on each answer text (shipped L2 and profile size)",
+    "classifier-nested": "the same, L2 and profile size chosen by LODO inside the training developers",
+    "auditor": "full auditor, each answer alone as a document (no heading, no context)",
+    "report": "full auditor, the developer's 100 answers as one document, each under its indicator's name",
+    "report-plain": "full auditor, the developer's 100 answers as one document, no headings",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Leave-one-developer-out agreement with FMTI human scores.")
     ap.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
     ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    ap.add_argument("--quick", action="store_true", help="skip the nested selection and the cross-indicator check")
     args = ap.parse_args(argv)
     if not (args.reference / "reports").is_dir():
         print(f"eval_fmti: FMTI reference data not found at {args.reference}", file=sys.stderr)
         return 2
-    r = evaluate(args.reference)
-    print(f"FMTI Dec 2025 reports: {r['n']} (developer, indicator) pairs, "
-          f"human 'disclosed' rate {r['human_positive_rate']:.2f}; leave-one-developer-out.")
-    for mode in MODES:
-        m = r[mode]
-        print(f"\n[{mode}] accuracy {m['accuracy']:.3f}  kappa {m['kappa']:.3f}  "
-              f"(target >= {TARGET_KAPPA}, ratio {m['kappa'] / TARGET_KAPPA:.2f})  predicted rate {m['positive_rate']:.2f}")
-        for g in ("developer", "subdomain"):
-            print(f"  per {g}:")
-            for k, v in m[g].items():
-                print(f"    {k:28s} n={v['n']:3d}  acc {v['accuracy']:.2f}  kappa {v['kappa']:+.2f}")
+    r = evaluate(args.reference, cross=not args.quick, nested=not args.quick)
+    modes = [m for m in DESCRIPTIONS if m in r]
+    print(f"FMTI Dec 2025 reports: {r['n']} (developer, indicator) pairs, human 'disclosed' rate "
+          f"{r['human_positive_rate']:.2f}; leave-one-developer-out (retrained without the developer scored).\n")
+    print(f"{'mode':18s} {'acc':>6s} {'kappa':>6s} {'ratio':>6s} {'rate':>5s}  what is judged (target kappa >= {TARGET_KAPPA})")
+    for m in modes:
+        v = r[m]
+        print(f"{m:18s} {v['accuracy']:6.3f} {v['kappa']:6.3f} {v['kappa'] / TARGET_KAPPA:6.2f} "
+              f"{v['positive_rate']:5.2f}  {DESCRIPTIONS[m]}")
+    if "nested_choice" in r:
+        print("  nested choice (l2, terms) per held-out developer: "
+              + ", ".join(f"{d} ({c['l2']:g}, {c['top_terms']})" for d, c in r["nested_choice"].items()))
+    if "cross_indicator" in r:
+        c = r["cross_indicator"]
+        print(f"\nprecision check: each substantive answer judged against the 99 OTHER indicators ({c['pairs']} "
+              f"pairs): disclosed {100 * c['disclosed_rate']:.2f}%, found (vague or disclosed) "
+              f"{100 * c['found_rate']:.2f}%")
+    cols = [m for m in ("classifier", "auditor", "report", "report-plain") if m in r]
+    for g in ("developer", "subdomain"):
+        print(f"\naccuracy / kappa per {g}:")
+        print(f"  {'':28s} {'n':>4s} " + " ".join(f"{c:>13s}" for c in cols))
+        for k, v in r[cols[0]][g].items():
+            print(f"  {k:28s} {v['n']:4d} "
+                  + " ".join(f"{r[c][g][k]['accuracy']:7.2f}{r[c][g][k]['kappa']:+6.2f}" for c in cols))
     if args.json:
         args.json.write_text(json.dumps(r, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -94,7 +94,7 @@ def test_report_tables_intervals_and_plain_statements(study):
     stats = json.loads((study.study_dir / "stats.json").read_text())
     acc = stats["metrics"]["accuracy"]
     g = acc["arms"]["grpo"]
-    assert f'{g["mean"]:.3f} <span class="ci">[{g["lo"]:.3f}, {g["hi"]:.3f}]</span>' in text
+    assert f'{g["mean"]:.3f}&nbsp;<span class="ci">[{g["lo"]:.3f}, {g["hi"]:.3f}]</span>' in text
     assert "reference policy (pi_ref)" in text and "(baseline)" in text
     assert acc["vs_baseline"]["k1-reward"]["statement"] in text
     assert ("the paired difference" in text) and ("do not separate" in text or "excludes 0" in text)

@@ -53,14 +53,13 @@ def render(res: StudyResults, stats: dict, here: Path) -> str:
         f"{n_done} of {n_all} runs finished &middot; built {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} "
         f"by rigorlab from {esc(str(res.study_dir))}</p></header>",
     ]
-    nav = ['<nav><a href="#findings">findings</a>']
+    nav = ["<nav>"]
     body: list[str] = []
     if n_done < n_all:
         missing = [r for r in res.all_runs if r.status != "done"]
         body.append(f'<p class="status-failed">{n_all - n_done} run(s) have not finished '
                     f"({esc(', '.join(sorted({r.status for r in missing})))}); the figures and intervals use "
                     "the finished runs only. Run the study again to finish them.</p>")
-    body.append(_findings(res, stats))
     colors = figures.arm_colors([a["name"] for a in res.arms], None)
     for group in _groups(res):
         gid = group.replace("=", "-").replace(",", "-") or "all"
@@ -77,16 +76,18 @@ def render(res: StudyResults, stats: dict, here: Path) -> str:
 
 
 # ------------------------------------------------------------------ findings
-def _findings(res: StudyResults, stats: dict) -> str:
+def _findings(stats: dict, arms: list[str], gid: str) -> str:
     separated: dict[str, list[str]] = {}
     overlapping = []
     for key, s in stats["metrics"].items():
         for arm, entry in s["vs_baseline"].items():
+            if arm not in arms:
+                continue
             if entry["excludes_zero"] or not entry["overlap"]:
                 separated.setdefault(s["label"], []).append(entry["statement"])
             else:
                 overlapping.append(entry["statement"])
-    parts = ['<h2 id="findings">What these seeds separate, and what they do not</h2>']
+    parts = [f'<h3 id="findings-{esc(gid)}">What these seeds separate, and what they do not</h3>']
     if separated:
         parts.append("<p>Compared with the baseline, these differences have 95% intervals that exclude zero "
                      "(paired by seed and prompt) or do not overlap:</p>")
@@ -100,7 +101,7 @@ def _findings(res: StudyResults, stats: dict) -> str:
         parts.append(f"<p>For the other {len(overlapping)} arm and metric pairs the 95% intervals overlap and "
                      "the paired difference includes zero: these seeds do not separate those arms from the "
                      "baseline on those metrics.</p>")
-        parts.append("<details><summary>every comparison, one sentence each</summary><ul>"
+        parts.append("<details><summary>the other comparisons, one sentence each</summary><ul>"
                      + "".join(f"<li>{esc(s)}</li>" for s in overlapping) + "</ul></details>")
     return "".join(parts)
 
@@ -114,6 +115,7 @@ def _group_section(res: StudyResults, stats: dict, group: str, gid: str, colors:
     parts = ["<h3>Arms with 95% intervals</h3>", _interval_table(stats, arms, keys, baseline, group)]
     parts.append("<h3>Paired difference to the baseline (arm - baseline)</h3>")
     parts.append(_diff_table(stats, arms, keys, baseline))
+    parts.append(_findings(stats, arms, gid))
     fig_keys = [k for k in keys if any(a in stats["metrics"][k]["arms"] for a in arms)]
     if fig_keys:
         parts.append(figure(figures.intervals(stats["metrics"], arms, colors, baseline, fig_keys),

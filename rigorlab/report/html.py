@@ -23,6 +23,7 @@ h1 { font-size: 24px; margin: 8px 0 4px; } h2 { font-size: 18px; margin: 28px 0 
 h3 { font-size: 15px; margin: 18px 0 6px; }
 p.meta, .note, figcaption { color: var(--mute); font-size: 12.5px; }
 nav a { margin-right: 14px; font-size: 13px; }
+.scroll { overflow-x: auto; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 12.5px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: right; vertical-align: top; }
 th { background: var(--bg); font-weight: 600; }
@@ -61,7 +62,8 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], left: int = 1, r
         cls = f' class="{classes[n]}"' if n < len(classes) and classes[n] else ""
         tds = "".join(f'<td class="l">{c}</td>' if i < left else f"<td>{c}</td>" for i, c in enumerate(row))
         body.append(f"<tr{cls}>{tds}</tr>")
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f'<div class="scroll"><table><thead><tr>{th}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+            "</div>")
 
 
 def link(href: str, text: str) -> str:
@@ -84,7 +86,7 @@ def fmt(v: float | None, digits: int = 3) -> str:
 def interval_cell(iv: dict | None) -> str:
     if iv is None:
         return "-"
-    return f'{num(iv["mean"])} <span class="ci">[{num(iv["lo"])}, {num(iv["hi"])}]</span>'
+    return f'{num(iv["mean"])}&nbsp;<span class="ci">[{num(iv["lo"])}, {num(iv["hi"])}]</span>'
 
 
 def diff_cell(entry: dict | None, higher_is_better: bool | None) -> str:
@@ -92,7 +94,7 @@ def diff_cell(entry: dict | None, higher_is_better: bool | None) -> str:
     if entry is None or entry.get("diff") is None:
         return "-"
     d = entry["diff"]
-    text = f'{num(d["mean"], True)} <span class="ci">[{num(d["lo"], True)}, {num(d["hi"], True)}]</span>'
+    text = f'{num(d["mean"], True)}&nbsp;<span class="ci">[{num(d["lo"], True)}, {num(d["hi"], True)}]</span>'
     if not entry["excludes_zero"]:
         return f'<span class="ovl">{text}</span>'
     if higher_is_better is None:

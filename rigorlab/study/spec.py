@@ -173,7 +173,7 @@ def load_study(path: str | Path | None = None, profile: str = "quick", overrides
         from rigorlab.config import parse_overrides
 
         for key, value in parse_overrides(overrides):
-            _check_path(key, f"{source}: --set {key}")
+            _check_path(key, f"{source}: --set")
             set_dotted(base, key, value)
     return expand(spec, base, source)
 
@@ -222,10 +222,10 @@ def _check_path(dotted: str, where: str) -> None:
             options = [f"{prefix}.{f}" if prefix else f for f in fields]
             close = difflib.get_close_matches(dotted, options, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise UserError(f"{where}: {dotted!r} is not a training-config field{hint}")
+            raise UserError(f"{where} {dotted!r}, which is not a training-config field{hint}")
         model = fields[part].annotation
     if dotted == "seed":
-        raise UserError(f"{where}: 'seed' cannot vary by arm; list the seeds in the study's 'seeds' field")
+        raise UserError(f"{where} 'seed', which cannot vary by arm; list the seeds in the study's 'seeds' field")
 
 
 def _value_label(value: Any) -> str:
@@ -319,7 +319,7 @@ def expand(spec: StudySpec, base: dict, source: str = "study") -> Study:
             raise UserError(f"{source}: two {kind}s are named {dup!r}")
         for a in items:
             for key in a.set:
-                _check_path(key, f"{source}: {kind} {a.name!r}")
+                _check_path(key, f"{source}: {kind} {a.name!r} sets")
             if a.set:
                 _check_part(base, a.set, f"{source}: {kind} {a.name!r}")
     explicit = spec.arms or [ArmSpec.model_construct(name="", description="", set={})]

@@ -47,10 +47,15 @@ class Facts:
         return ", ".join(parts) or "detailed wording"
 
 
+# A capitalised word inside a sentence, or an acronym / mixed-case / alphanumeric word anywhere, with
+# its hyphen- or dot-joined parts ("Fine-Tuning", "DeepSeek-V3", "CC-MAIN-2023-50", "H800").
+_NAME = re.compile(r"(?<=[a-z0-9,;:(/]\s)[A-Z]\w*(?:[-.]\w+)*|"
+                   r"\b(?:[A-Z]{2,}\w*|[A-Za-z]+\d\w*|[a-z]+[A-Z]\w*)(?:[-.]\w+)*")
+
+
 def names_in(text: str) -> set[str]:
-    """Capitalised, mixed-case and alphanumeric names ('Common Crawl', 'CC-MAIN', 'H800')."""
-    found = {m.group(0) for m in T.PROPER.finditer(text)} | {m.group(0) for m in T.ACRONYM_OR_MIXED.finditer(text)}
-    return found - NOT_NAMES
+    """Capitalised, mixed-case and alphanumeric names ('Common', 'Crawl', 'CC-MAIN-2023-50', 'H800')."""
+    return {m.group(0).rstrip(".") for m in _NAME.finditer(text)} - NOT_NAMES
 
 
 def _words(text: str) -> set[str]:

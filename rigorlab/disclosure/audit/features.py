@@ -123,8 +123,9 @@ class PassageStats:
 
     @property
     def trivial(self) -> bool:
-        """Empty, or a short refusal: never earns the point (the FMTI gave 2 of 137 such answers a
-        point), so the classifier is fitted on the other answers only (a hurdle model)."""
+        """Empty, or a short refusal: all but never earns the point (the FMTI gave 5 of the 202 such
+        answers in its Dec 2025 reports a point), so the classifier gives it probability 0 and is
+        fitted on the other answers only (a hurdle model)."""
         return self.n_words == 0 or (self.refuses and self.n_words < SHORT_REFUSAL_WORDS)
 
 

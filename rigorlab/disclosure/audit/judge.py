@@ -232,8 +232,12 @@ class DocumentJudge:
         base = dict(document=self.doc.path, framework=prep.framework, id=ind.id, title=ind.title,
                     section=ind.section, weight=ind.weight)
         kw_only = self.index.keyword_evidence(prep.query)
-        kw = kw_only + self.index.question_overlap(prep.query)
-        cand = np.flatnonzero((kw >= GATE) & (kw_only >= KEYWORD_MIN) & self.not_code)
+        keyed = (kw_only >= KEYWORD_MIN) & self.not_code
+        if keyed.any():                  # the question's words only count where a keyword is
+            kw = kw_only + self.index.question_overlap(prep.query)
+            cand = np.flatnonzero(keyed & (kw >= GATE))
+        else:
+            kw, cand = kw_only, np.flatnonzero(keyed)
         dedicated = [j for j in cand if self.dedicated(int(j), prep)]
         if dedicated:
             cand = np.asarray(dedicated)

@@ -81,6 +81,7 @@ class PassageIndex:
         # found with a few str.find calls instead of one membership test per passage.
         self._body_all, self._body_starts = self._concat([b[1] for b in both])
         self._head_all, self._head_starts = self._concat([heads[p.heading_path][1] for p in doc.passages])
+        self._words = {w for b in both for w in b[1]} | {w for h in heads.values() for w in h[1]}
         bm = BM25Okapi([c or ["\u2205"] for c in corpus], k1=k1, b=b)
         vocab = sorted(bm.idf)
         self.col = {t: i for i, t in enumerate(vocab)}
@@ -139,7 +140,7 @@ class PassageIndex:
         got = self._phrase_cache.get(phrase)
         if got is not None:
             return got
-        if any(t not in self.col for t in phrase if t not in T.STOP_STEMS and len(t) > 1):   # never occurs
+        if any(t not in self._words for t in phrase):          # some word never occurs: no hit
             got = (self._none, self._none, None)
         else:
             needle = " " + " ".join(phrase) + " "

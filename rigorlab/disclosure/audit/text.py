@@ -49,40 +49,43 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-_ALL: dict[str, str] = {}
-STOP_STEMS = frozenset(_stem(w) for w in STOPWORDS) | STOPWORDS
+_ALL: dict[str, tuple[str, ...]] = {}
+
+
+def _word_parts(t: str) -> tuple[str, ...]:
+    """A token's stemmed parts for phrase matching: 'opt-out' -> ('opt', 'out'), 'cc-by-4' ->
+    ('cc', 'by', '4'), so that 'opt-out' and 'opt out', 'CC-BY' and 'cc-by-4.0' match alike."""
+    got = _ALL.get(t)
+    if got is None:
+        got = tuple(_stem(w) for w in re.split(r"[-']", t) if w)
+        if len(_ALL) < 200_000:
+            _ALL[t] = got
+    return got
 
 
 def phrase_tokens(text: str) -> list[str]:
-    """Lower-cased, lightly stemmed words WITH stop words: for matching keyword phrases exactly,
-    so that 'should not be used' or 'terms of use' keep the words that carry their meaning."""
-    out = []
-    for t in _TOKEN.findall(text.lower()):
-        s = _ALL.get(t)
-        if s is None:
-            s = _stem(t)
-            if len(_ALL) < 200_000:
-                _ALL[t] = s
-        out.append(s)
-    return out
+    """Lower-cased, lightly stemmed words WITH stop words, hyphenated words split: for matching
+    keyword phrases exactly, so that 'should not be used' or 'terms of use' keep the words that
+    carry their meaning."""
+    return [w for t in _TOKEN.findall(text.lower()) for w in _word_parts(t)]
 
 
-_BOTH: dict[str, tuple[str, str]] = {}
+_BOTH: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 
 def both_tokens(text: str) -> tuple[list[str], list[str]]:
     """(`tokenize(text)`, `phrase_tokens(text)`) in one pass over the text."""
-    content, words = [], []
+    content: list[str] = []
+    words: list[str] = []
     for t in _TOKEN.findall(text.lower()):
         got = _BOTH.get(t)
         if got is None:
-            stem = _stem(t)
-            got = ("" if t in STOPWORDS or len(t) < 2 else stem, stem)
+            got = ("" if t in STOPWORDS or len(t) < 2 else _stem(t), _word_parts(t))
             if len(_BOTH) < 200_000:
                 _BOTH[t] = got
         if got[0]:
             content.append(got[0])
-        words.append(got[1])
+        words += got[1]
     return content, words
 
 
