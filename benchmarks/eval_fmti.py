@@ -43,7 +43,12 @@ from rigorlab.disclosure.audit.judge import DocumentJudge, prepare
 from rigorlab.disclosure.audit.markdown import split_markdown
 from rigorlab.disclosure.audit.profiles import TOP_TERMS
 from rigorlab.disclosure.audit.train_fmti import (
-    DEFAULT_REFERENCE, L2, design_matrix, fit_model, load_examples, load_scores,
+    DEFAULT_REFERENCE,
+    L2,
+    design_matrix,
+    fit_model,
+    load_examples,
+    load_scores,
 )
 from rigorlab.disclosure.frameworks import load_framework
 from rigorlab.disclosure.schema import slug
@@ -168,7 +173,7 @@ def evaluate(reference: Path, cross: bool = True, nested: bool = True) -> dict:
         if cross:
             c = cross_indicator(model, prepared, examples, test_idx)
             cross_counts = [a + b for a, b in zip(cross_counts, c)]
-    out: dict = {"n": int(len(y)), "human_positive_rate": float(y.mean()), "target_kappa": TARGET_KAPPA}
+    out: dict = {"n": len(y), "human_positive_rate": float(y.mean()), "target_kappa": TARGET_KAPPA}
     if nested:
         out["nested_choice"] = chosen
     if cross:

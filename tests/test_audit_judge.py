@@ -9,12 +9,16 @@ import numpy as np
 import pytest
 
 from rigorlab.disclosure.audit.classifier import (
-    MODEL_FEATURES, MODEL_PATH, fit_logistic, fit_signed_logistic, load_model,
+    MODEL_FEATURES,
+    MODEL_PATH,
+    fit_logistic,
+    fit_signed_logistic,
+    load_model,
 )
+from rigorlab.disclosure.audit.document import Document
 from rigorlab.disclosure.audit.engine import audit_text
 from rigorlab.disclosure.audit.features import FEATURE_NAMES, passage_stats
 from rigorlab.disclosure.audit.markdown import split_markdown
-from rigorlab.disclosure.audit.document import Document
 from rigorlab.disclosure.audit.retrieval import PassageIndex, make_query
 
 FMTI = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "fmti"

@@ -185,7 +185,12 @@ def test_answer_profiles_are_unit_centroids_of_accepted_answers_only():
 
 @pytest.mark.skipif(not (FMTI / "reports").is_dir(), reason="FMTI reference data not available")
 def test_leave_one_developer_out_classifier_agrees_with_fmti_scorers():
-    from rigorlab.disclosure.audit.train_fmti import design_matrix, fit_model, load_examples, load_scores
+    from rigorlab.disclosure.audit.train_fmti import (
+        design_matrix,
+        fit_model,
+        load_examples,
+        load_scores,
+    )
 
     examples, scores = load_examples(FMTI), load_scores(FMTI)
     y = np.array([e.label for e in examples])

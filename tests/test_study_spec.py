@@ -81,12 +81,13 @@ def test_task_axis_is_compared_within_by_default(tmp_path):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("axes: {grpo.betta: [0.1]}", "axis: 'grpo.betta' is not a training-config field (did you mean 'grpo.beta'?)"),
+    ("axes: {grpo.betta: [0.1]}", "axis 'grpo.betta', which is not a training-config field (did you mean 'grpo.beta'?)"),
     ("axes: {grpo.kl.estimator: [k3, k5]}", "axis 'grpo.kl.estimator' value 'k5': field 'grpo.kl.estimator'"),
     ("axes: {grpo.beta: [0.04, -1]}",
      "axis 'grpo.beta' value '-1': field 'grpo.beta': Input should be greater than or equal to 0"),
     ("axes: {grpo.beta: []}", "axis 'grpo.beta' has no values"),
-    ("axes: {seed: [1, 2]}", "'seed' cannot vary by arm"),
+    ("axes: {seed: [1, 2]}", "axis 'seed', which cannot vary by arm"),
+    ("arms: [{name: a, set: {grpo.stepz: 1}}]", "arm 'a' sets 'grpo.stepz', which is not a training-config field"),
     ("arms: [{name: a, set: {reward.shapers: [{name: maraa}]}}]", "arm 'a': unknown reward shaper 'maraa'"),
     ("arms: [{name: a, set: {loss: {name: clip_cov, params: {ratio: 2.0}}}}]",
      "arm 'a': clip_cov ratio must be in (0, 1]"),
@@ -120,7 +121,7 @@ def test_overrides_and_seed_count_from_the_command_line(tmp_path):
     p = _write(tmp_path, "arms: [{name: a}, {name: b, set: {grpo.beta: 0}}]\nseeds: [4, 5, 6]")
     s = load_study(p, overrides=["grpo.steps=7"], seeds=2)
     assert s.seeds == [0, 1] and all(a.config.grpo.steps == 7 for a in s.arms)
-    with pytest.raises(UserError, match="'grpo.stepz' is not a training-config field"):
+    with pytest.raises(UserError, match="--set 'grpo.stepz', which is not a training-config field"):
         load_study(p, overrides=["grpo.stepz=7"])
 
 

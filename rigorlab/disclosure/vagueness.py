@@ -110,7 +110,7 @@ PLACEHOLDERS = {"", "tbd", "todo", "?", "...", "[more information needed]", "mor
 BARE = {"yes", "no", "none", "n/a", "na", "unknown", "not applicable", "various", "many", "some", "several",
         "see paper", "see above", "see below", "see the paper", "-"}
 WH = re.compile(r"^\s*(what|which|who|whom|how|where|when|why|over what|for what|in what|on what|under what|"
-                r"by whom|with what|from what)\b", re.I)
+                r"by whom|with what|from what)\b", re.IGNORECASE)
 
 
 def judge(answer: str | None, question: str) -> tuple[str, str]:

@@ -76,13 +76,11 @@ def render(res: StudyResults, stats: dict, here: Path) -> str:
 
 
 # ------------------------------------------------------------------ findings
-def _findings(stats: dict, arms: list[str], gid: str) -> str:
+def _findings(gstats: dict, arms: list[str], gid: str) -> str:
     separated: dict[str, list[str]] = {}
     overlapping = []
-    for key, s in stats["metrics"].items():
+    for key, s in gstats.items():
         for arm, entry in s["vs_baseline"].items():
-            if arm not in arms:
-                continue
             if entry["excludes_zero"] or not entry["overlap"]:
                 separated.setdefault(s["label"], []).append(entry["statement"])
             else:
@@ -107,22 +105,38 @@ def _findings(stats: dict, arms: list[str], gid: str) -> str:
 
 
 # ------------------------------------------------------------------- groups
+def _group_stats(stats: dict, names: list[str], label_of: dict[str, str], ref_name: str) -> dict:
+    """The study's statistics restricted to one group, keyed by arm label, metrics without values dropped."""
+    out = {}
+    for key, s in stats["metrics"].items():
+        arms = {label_of[n]: iv for n, iv in s["arms"].items() if n in names}
+        if not arms:
+            continue
+        ref = (s.get("reference") or {}).get(ref_name)
+        out[key] = {**s, "arms": arms, "reference": {"reference": ref} if ref else {},
+                    "vs_baseline": {label_of[n]: e for n, e in s["vs_baseline"].items() if n in names}}
+    return out
+
+
 def _group_section(res: StudyResults, stats: dict, group: str, gid: str, colors: dict) -> str:
-    arms = [a["name"] for a in res.arms if a["group"] == group]
-    baseline = next((a for a in arms if res.baseline_of.get(a) is None), None)
-    colors = {**colors, **figures.arm_colors(arms, baseline)}
-    keys = [k for k in res.record["metrics"] if k in stats["metrics"]]
-    parts = ["<h3>Arms with 95% intervals</h3>", _interval_table(stats, arms, keys, baseline, group)]
+    names = [a["name"] for a in res.arms if a["group"] == group]
+    label_of = {a["name"]: a["label"] for a in res.arms if a["group"] == group}
+    arms = [label_of[n] for n in names]
+    base_name = next((n for n in names if res.baseline_of.get(n) is None), None)
+    baseline = label_of.get(base_name)
+    colors = {**{label_of[n]: colors[n] for n in names if n in colors}, **figures.arm_colors(arms, baseline)}
+    gstats = _group_stats(stats, names, label_of, f"reference{',' + group if group else ''}")
+    keys = [k for k in res.record["metrics"] if k in gstats]
+    parts = ["<h3>Arms with 95% intervals</h3>", _interval_table(gstats, arms, keys, baseline)]
     parts.append("<h3>Paired difference to the baseline (arm - baseline)</h3>")
-    parts.append(_diff_table(stats, arms, keys, baseline))
-    parts.append(_findings(stats, arms, gid))
-    fig_keys = [k for k in keys if any(a in stats["metrics"][k]["arms"] for a in arms)]
-    if fig_keys:
-        parts.append(figure(figures.intervals(stats["metrics"], arms, colors, baseline, fig_keys),
+    parts.append(_diff_table(gstats, arms, keys, baseline))
+    parts.append(_findings(gstats, arms, gid))
+    if keys:
+        parts.append(figure(figures.intervals(gstats, arms, colors, baseline, keys),
                             "per-arm means and 95% intervals", "Each arm's mean and 95% interval per metric; "
                             "the grey band is the reference policy's interval, the dotted line the baseline's mean.",
                             f"fig-intervals-{gid}"))
-    curves = _curves(res, arms)
+    curves = {k: {label_of[n]: v for n, v in per.items()} for k, per in _curves(res, names).items()}
     if any(curves.values()):
         parts.append("<h3>Over training</h3>")
         parts.append(figure(figures.training_curves(curves, CURVES, colors, baseline, SMOOTH),
@@ -130,45 +144,44 @@ def _group_section(res: StudyResults, stats: dict, group: str, gid: str, colors:
                             f"Mean over seeds (moving average over {SMOOTH} steps) with the seeds' min-max band. "
                             "Token entropy is the exact per-token entropy of the sampling policy; distinct answers "
                             "are counted within each prompt's group of G completions.", f"fig-curves-{gid}"))
-    passk = {a: pooled_pass_at_k(res.arm_runs(a)) for a in arms if res.arm_runs(a)}
+    passk = {label_of[n]: pooled_pass_at_k(res.arm_runs(n)) for n in names if res.arm_runs(n)}
     if passk:
-        ref_runs = res.arm_runs(baseline) if baseline else []
+        ref_runs = res.arm_runs(base_name) if base_name else []
         reference = pooled_pass_at_k(ref_runs, "reference") if ref_runs else None
         parts.append("<h3>pass@k against the reference</h3>")
         parts.append(figure(figures.pass_at_k(passk, reference, colors, baseline), "pass@k curves",
                             "Unbiased pass@k from each run's evaluation samples, averaged over prompts and seeds; "
                             "dashed: the reference policy pi_ref. Right: the failures left at k on a log scale, "
                             "where curves that all approach 1 still separate.", f"fig-passk-{gid}"))
-    dist = _distribution_figure(res, arms, group, colors)
+    dist = _distribution_figure(res, names, label_of, group, colors)
     if dist:
         parts.append("<h3>Answer distributions beside pi_ref and pi*</h3>")
         parts.append(dist)
     return "".join(parts)
 
 
-def _interval_table(stats: dict, arms: list[str], keys: list[str], baseline: str | None, group: str) -> str:
-    header = ["arm"] + [esc(stats["metrics"][k]["label"]) for k in keys]
+def _interval_table(gstats: dict, arms: list[str], keys: list[str], baseline: str | None) -> str:
+    header = ["arm"] + [esc(gstats[k]["label"]) for k in keys]
     rows, classes = [], []
-    ref_name = f"reference{',' + group if group else ''}"
-    if any(ref_name in (stats["metrics"][k].get("reference") or {}) for k in keys):
-        rows.append(["reference policy (pi_ref)"] + [
-            interval_cell((stats["metrics"][k].get("reference") or {}).get(ref_name)) for k in keys])
+    if any(gstats[k]["reference"] for k in keys):
+        rows.append(["reference policy (pi_ref)"] + [interval_cell(gstats[k]["reference"].get("reference"))
+                                                     for k in keys])
         classes.append("ref")
     for a in arms:
         name = esc(a) + (" <small>(baseline)</small>" if a == baseline else "")
-        rows.append([name] + [interval_cell(stats["metrics"][k]["arms"].get(a)) for k in keys])
+        rows.append([name] + [interval_cell(gstats[k]["arms"].get(a)) for k in keys])
         classes.append("base" if a == baseline else "")
     return table(header, rows, row_class=classes)
 
 
-def _diff_table(stats: dict, arms: list[str], keys: list[str], baseline: str | None) -> str:
-    header = ["arm"] + [esc(stats["metrics"][k]["label"]) for k in keys]
+def _diff_table(gstats: dict, arms: list[str], keys: list[str], baseline: str | None) -> str:
+    header = ["arm"] + [esc(gstats[k]["label"]) for k in keys]
     rows = []
     for a in arms:
         if a == baseline:
             continue
-        rows.append([esc(a)] + [diff_cell(stats["metrics"][k]["vs_baseline"].get(a),
-                                          stats["metrics"][k]["higher_is_better"]) for k in keys])
+        rows.append([esc(a)] + [diff_cell(gstats[k]["vs_baseline"].get(a), gstats[k]["higher_is_better"])
+                                for k in keys])
     note = ('<p class="note">Grey: the interval includes 0 (not separated). Green / red: the interval excludes 0 '
             "and the arm is better / worse where the metric has a direction; bold: excludes 0, no direction.</p>")
     return table(header, rows) + note if rows else "<p class=\"note\">No other arm in this group.</p>"
@@ -186,7 +199,8 @@ def _curves(res: StudyResults, arms: list[str]) -> dict:
     return out
 
 
-def _distribution_figure(res: StudyResults, arms: list[str], group: str, colors: dict) -> str:
+def _distribution_figure(res: StudyResults, names: list[str], label_of: dict[str, str], group: str,
+                         colors: dict) -> str:
     from rigorlab.study.optima import mara_tau
     from rigorlab.theory.optima import optimum_logp
 
@@ -199,7 +213,7 @@ def _distribution_figure(res: StudyResults, arms: list[str], group: str, colors:
     outcomes, ref_logp, rewards = info["outcomes"], info["ref_logp"], info["rewards"]
     index = {o: i for i, o in enumerate(outcomes)}
     panels = {}
-    for a in arms:
+    for a in names:
         runs = res.arm_runs(a)
         counts, outside, total = np.zeros(len(outcomes)), 0, 0
         for r in runs:
@@ -221,7 +235,7 @@ def _distribution_figure(res: StudyResults, arms: list[str], group: str, colors:
         opt = np.exp(optimum_logp(ref_logp, rewards, beta, "reverse", tau))
         caption = ("pi* (beta -> 0: pi_ref on correct answers)" if beta <= 1e-6
                    else f"pi* (reverse KL, beta={beta:.3g}{', MARA rewards' if tau is not None else ''})")
-        panels[a] = (counts / total, outside / total, opt, caption)
+        panels[label_of[a]] = (counts / total, outside / total, opt, caption)
     if not panels:
         return ""
     png = figures.answer_distributions(pid, outcomes, np.exp(ref_logp), rewards > 0, panels, colors)

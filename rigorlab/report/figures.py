@@ -113,6 +113,9 @@ def pass_at_k(curves: dict[str, dict[int, float]], reference: dict[int, float] |
     ax.set_ylabel("pass@k")
     ax.set_title("pass@k")
     ax2.set_yscale("log")
+    from matplotlib.ticker import NullFormatter
+
+    ax2.yaxis.set_minor_formatter(NullFormatter())   # minor labels collide with the axis label on short ranges
     ax2.set_ylabel("1 - pass@k (floor 1e-6)")
     ax2.set_title("failures left at k (log scale)")
     ax2.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)

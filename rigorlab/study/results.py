@@ -86,9 +86,11 @@ def _index_for(study_dir: Path, record: dict, index: RunIndex | None) -> tuple[R
             rec = known.get(run_id)
             if rec is None or rec.path.resolve() != run_dir.resolve() or (
                     rec.status != "done" and (run_dir / "summary.json").is_file()):
-                index.register(run_id, record["name"], arm["name"], seed, arm["config_hash"], run_dir, arm["task"])
+                chash = arm.get("run_hashes", {}).get(str(seed), arm["config_hash"])
+                index.register(run_id, record["name"], arm["name"], seed, chash, run_dir, arm["task"])
                 sync_run(index, run_id, run_dir)
-    return index, index.runs(study=record["name"])
+    planned = {f"{record['name']}/{a['slug']}/seed-{s}" for a in record["arms"] for s in record["seeds"]}
+    return index, [r for r in index.runs(study=record["name"]) if r.run_id in planned]
 
 
 def load_results(study_dir: str | Path, index: RunIndex | None = None, optima: bool = True) -> StudyResults:

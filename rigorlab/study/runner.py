@@ -77,7 +77,8 @@ def study_record(study: Study) -> dict:
         "seeds": study.seeds, "baseline": study.baseline, "baseline_reason": study.baseline_reason,
         "metrics": list(study.spec.metrics), "spec": study.spec.model_dump(mode="json"),
         "arms": [{"name": a.name, "label": a.label, "group": a.group, "slug": a.slug, "description": a.description,
-                  "overrides": a.overrides, "config_hash": a.config.hash(), "task": a.config.task.name}
+                  "overrides": a.overrides, "config_hash": a.config.hash(), "task": a.config.task.name,
+                  "run_hashes": {str(s): a.for_seed(s).hash() for s in study.seeds}}
                  for a in study.arms],
     }
 

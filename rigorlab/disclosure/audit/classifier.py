@@ -22,7 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from rigorlab.disclosure.audit.features import FEATURE_NAMES, PassageStats, Profile, combine, passage_stats
+from rigorlab.disclosure.audit.features import (
+    FEATURE_NAMES,
+    PassageStats,
+    Profile,
+    combine,
+    passage_stats,
+)
 from rigorlab.disclosure.audit.profiles import AnswerProfiles
 from rigorlab.disclosure.schema import slug
 from rigorlab.errors import UserError
@@ -137,7 +143,7 @@ class SpecificityModel:
         return {n: float(v) for n, v in zip(self.feature_names, z * self.weights)}
 
     def to_json(self) -> dict:
-        r = lambda a: [round(float(v), 12) for v in a]  # noqa: E731 - stable text across runs
+        r = lambda a: [round(float(v), 12) for v in a]
         return {
             "kind": "logistic-regression",
             "feature_names": list(self.feature_names),
@@ -153,7 +159,7 @@ class SpecificityModel:
         }
 
     @classmethod
-    def from_json(cls, data: dict, source: str = "model") -> "SpecificityModel":
+    def from_json(cls, data: dict, source: str = "model") -> SpecificityModel:
         expected = list(MODEL_FEATURES)
         if data.get("feature_names") != expected:
             raise UserError(

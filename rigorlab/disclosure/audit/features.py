@@ -93,7 +93,7 @@ def indicator_profile(title: str, text: str) -> Profile:
     )
 
 
-def _log(n: int | float) -> float:
+def _log(n: float) -> float:
     return math.log1p(n)
 
 

@@ -31,9 +31,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -42,9 +43,18 @@ from rigorlab.disclosure.audit import facts as F
 from rigorlab.disclosure.audit import text as T
 from rigorlab.disclosure.audit.classifier import SpecificityModel
 from rigorlab.disclosure.audit.document import Document
-from rigorlab.disclosure.audit.features import PassageStats, Profile, indicator_profile, passage_stats
+from rigorlab.disclosure.audit.features import (
+    PassageStats,
+    Profile,
+    indicator_profile,
+    passage_stats,
+)
 from rigorlab.disclosure.audit.retrieval import (
-    COVERAGE_FOR_ONE, PassageIndex, Query, background_idf, make_query,
+    COVERAGE_FOR_ONE,
+    PassageIndex,
+    Query,
+    background_idf,
+    make_query,
 )
 from rigorlab.disclosure.schema import Framework, Indicator, slug
 
@@ -55,6 +65,9 @@ LOW = 0.25
 HIGH_UNCALIBRATED = 0.8
 QUOTE_CHARS = 320
 LEVELS = ("disclosed", "vague", "absent")
+# Heading words too broad to make a section "dedicated" to an indicator on their own ("## Training").
+GENERIC_HEADINGS = frozenset(T.tokenize("data model models training evaluation results overview introduction "
+                                        "details information usage use summary notes general other more"))
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+")
 
 
@@ -209,8 +222,8 @@ class DocumentJudge:
     def dedicated(self, j: int, prep: PreparedIndicator) -> bool:
         """Passage j sits in a section whose own heading is made of the indicator's words
         ("## Compute provider", "### Limitations"): where the document answers it."""
-        inner = self.heading(j)[2]
-        return bool(inner) and set(inner) <= prep.own_words
+        inner = set(self.heading(j)[2])
+        return bool(inner - GENERIC_HEADINGS) and inner <= prep.own_words
 
     def on_topic(self, j: int, quote: str, query: Query) -> bool:
         head = self.heading(j)
@@ -237,7 +250,7 @@ class DocumentJudge:
             kw = kw_only + self.index.question_overlap(prep.query)
             cand = np.flatnonzero(keyed & (kw >= GATE))
         else:
-            kw, cand = kw_only, np.flatnonzero(keyed)
+            kw, cand = kw_only, np.empty(0, dtype=np.int64)
         dedicated = [j for j in cand if self.dedicated(int(j), prep)]
         if dedicated:
             cand = np.asarray(dedicated)

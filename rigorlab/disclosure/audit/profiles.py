@@ -73,7 +73,7 @@ class AnswerProfiles:
         return float(sum(x * c.get(t, 0.0) for t, x in self.vector(tokens).items()))
 
     def to_json(self) -> dict:
-        r = lambda d: {t: round(float(x), 6) for t, x in sorted(d.items())}  # noqa: E731 - stable text
+        r = lambda d: {t: round(float(x), 6) for t, x in sorted(d.items())}
         return {
             "top_terms": TOP_TERMS,
             "default_idf": round(self.default_idf, 6),
@@ -82,7 +82,7 @@ class AnswerProfiles:
         }
 
     @classmethod
-    def from_json(cls, data: dict | None) -> "AnswerProfiles":
+    def from_json(cls, data: dict | None) -> AnswerProfiles:
         data = data or {}
         return cls(
             idf={t: float(x) for t, x in data.get("idf", {}).items()},

@@ -30,10 +30,19 @@ import numpy as np
 
 from rigorlab.disclosure.audit import text as T
 from rigorlab.disclosure.audit.classifier import (
-    MODEL_FEATURES, MODEL_PATH, SpecificityModel, fit_signed_logistic, logit,
+    MODEL_FEATURES,
+    MODEL_PATH,
+    SpecificityModel,
+    fit_signed_logistic,
+    logit,
 )
 from rigorlab.disclosure.audit.features import (
-    FEATURE_NAMES, FEATURE_SIGNS, PassageStats, combine, indicator_profile, passage_stats,
+    FEATURE_NAMES,
+    FEATURE_SIGNS,
+    PassageStats,
+    combine,
+    indicator_profile,
+    passage_stats,
 )
 from rigorlab.disclosure.audit.profiles import TOP_TERMS, AnswerProfiles, build_profiles
 from rigorlab.disclosure.schema import slug
