@@ -81,7 +81,8 @@ def test_task_axis_is_compared_within_by_default(tmp_path):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("axes: {grpo.betta: [0.1]}", "axis 'grpo.betta', which is not a training-config field (did you mean 'grpo.beta'?)"),
+    ("axes: {grpo.betta: [0.1]}",
+     "axis 'grpo.betta', which is not a training-config field (did you mean 'grpo.beta'?)"),
     ("axes: {grpo.kl.estimator: [k3, k5]}", "axis 'grpo.kl.estimator' value 'k5': field 'grpo.kl.estimator'"),
     ("axes: {grpo.beta: [0.04, -1]}",
      "axis 'grpo.beta' value '-1': field 'grpo.beta': Input should be greater than or equal to 0"),
