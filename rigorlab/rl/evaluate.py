@@ -17,6 +17,7 @@ import torch
 from rigorlab.config import EvalConfig
 from rigorlab.metrics.answers import answer_entropy, coverage, distinct_answers
 from rigorlab.metrics.passk import pass_at_k_curve
+from rigorlab.metrics.repetition import repetition_profile
 from rigorlab.policy.sampling import encode_prompts, sample
 from rigorlab.tasks.base import Prompt, Task
 
@@ -26,6 +27,13 @@ def eval_prompts(task: Task, cfg: EvalConfig, seed: int) -> list[Prompt]:
     if cfg.prompts == 0 and hasattr(task, "targets"):
         return [task.make_prompt(n) for n in task.targets()]
     return task.prompts("eval", cfg.prompts or 16, seed)
+
+
+def _token_repetition(tokenizer, ids: list[int], n_tokens: int) -> dict:
+    """Repetition inside one completion, over the model's own tokens (THEORY.md section 8):
+    4-gram repetition rate and the share of tokens inside back-to-back loops."""
+    tokens = tokenizer.convert_ids_to_tokens(ids[:n_tokens], skip_special_tokens=True)
+    return repetition_profile(" ".join(t.replace(" ", "_") for t in tokens), n=4)
 
 
 @torch.no_grad()
@@ -44,6 +52,7 @@ def evaluate(model, tokenizer, task: Task, cfg: EvalConfig, max_new_tokens: int,
         ro = sample(model, tokenizer, pids, pmask, max_new_tokens, cfg.temperature, 1.0, gen)
         texts = tokenizer.batch_decode(ro.completion_ids, skip_special_tokens=True)
         lengths = ro.completion_mask.sum(1).cpu().numpy()
+        reps = [_token_repetition(tokenizer, ids, int(n_tok)) for ids, n_tok in zip(ro.completion_ids.tolist(), lengths)]
         for i, p in enumerate(chunk):
             comps = texts[i * n:(i + 1) * n]
             answers = [task.extract(c) for c in comps]
@@ -63,6 +72,8 @@ def evaluate(model, tokenizer, task: Task, cfg: EvalConfig, max_new_tokens: int,
                 "distinct_paths": distinct_answers(sigs) if any(s is not None for s in sigs) else None,
                 "path_entropy": answer_entropy(sigs) if any(s is not None for s in sigs) else None,
                 "mean_length": float(lengths[i * n:(i + 1) * n].mean()),
+                "repeated_ngram_rate": float(np.mean([r["repeated_ngram_rate"] for r in reps[i * n:(i + 1) * n]])),
+                "loop_share": float(np.mean([r["loop_share"] for r in reps[i * n:(i + 1) * n]])),
                 "sample": comps[:3],
             })
     ks = [k for k in cfg.ks if k <= n]
@@ -73,6 +84,8 @@ def evaluate(model, tokenizer, task: Task, cfg: EvalConfig, max_new_tokens: int,
         "distinct_correct": float(np.mean([r["distinct_correct"] for r in per_prompt])),
         "answer_entropy": float(np.mean([r["answer_entropy"] for r in per_prompt])),
         "mean_length": float(np.mean([r["mean_length"] for r in per_prompt])),
+        "repeated_ngram_rate": float(np.mean([r["repeated_ngram_rate"] for r in per_prompt])),
+        "loop_share": float(np.mean([r["loop_share"] for r in per_prompt])),
         "prompts": len(per_prompt),
         "samples_per_prompt": n,
     }
