@@ -28,7 +28,7 @@ app = typer.Typer(
     name="rigorlab",
     help="Train GRPO-family policies with every choice explicit, measure collapse, "
     "and audit disclosure.",
-    no_args_is_help=False,
+    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -56,10 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         typer.echo("rigorlab: aborted", err=True)
         return 130
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:  # usage errors (click's, or typer's vendored click) arrive here
+        if any(c.__name__ == "ClickException" for c in type(exc).__mro__):
             exc.show()
             return exc.exit_code
         raise

@@ -53,3 +53,11 @@ def test_config_reference_lists_every_field(capsys):
     out = capsys.readouterr().out
     for field in ("grpo.beta", "grpo.kl.estimator", "grpo.epsilon_high", "policy.pretrain.zipf", "eval.ks"):
         assert field in out
+
+
+@pytest.mark.parametrize("argv", [["no-such-command"], ["train", "--no-such-option"], ["theory", "--beta"]])
+def test_usage_errors_are_messages_not_tracebacks(capsys, argv):
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "Error" in err and "Traceback" not in err
