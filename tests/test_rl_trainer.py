@@ -52,6 +52,7 @@ def test_training_raises_accuracy_above_reference(tmp_path):
     assert len(ev) == 30
     assert (tmp_path / "run" / "model" / "config.json").is_file()
     assert "tv_to_optimum/reverse" in summary["trained"]
+    assert summary["trained"]["beta_used"] == pytest.approx(cfg.grpo.beta)   # read by studies and reports
 
 
 def _cli(args, env):

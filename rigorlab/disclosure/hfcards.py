@@ -25,7 +25,7 @@ def _k_sorted(d: dict) -> list:
     return sorted(d, key=lambda x: int(x) if str(x).isdigit() else 10**9)
 
 
-NOT_METRICS = {"prompts", "samples_per_prompt", "beta_used", "reference_mass_on_outcomes"}
+NOT_METRICS = {"prompts", "samples_per_prompt", "beta_used", "reference_mass_on_outcomes", "reference_mass_outside_outcomes"}
 METRIC_NAMES = {"accuracy": "accuracy", "distinct_correct": "distinct correct answers",
                 "answer_entropy": "answer entropy (nats)", "coverage": "coverage of the correct-answer set",
                 "tv_to_optimum/reverse": "TV distance to the reverse-KL optimum",

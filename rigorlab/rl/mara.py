@@ -107,3 +107,12 @@ class MARAShaper(RewardShaper):
             "mara/reward_shift_mean": float(np.mean(new - rewards)),
         }
         return new, metrics
+
+
+def mara_tau(cfg) -> float | None:
+    """MARA's threshold when a training config shapes its rewards with MARA, else None
+    (pi* then targets MARA's augmented rewards, THEORY.md section 4)."""
+    for spec in cfg.reward.shapers:
+        if spec.name == "mara":
+            return float(spec.params.get("tau", 1.0))
+    return None

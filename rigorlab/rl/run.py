@@ -31,6 +31,7 @@ def optimum_distances(cfg: TrainConfig, trainer: GRPOTrainer, per_prompt: list[d
     sequence-level reverse-KL optimum exactly (see bridge.py), so both
     distances are reported and the reader compares.
     """
+    from rigorlab.rl.mara import mara_tau
     from rigorlab.theory.bridge import reference_answer_distribution, tv_to_optimum
 
     task = trainer.task
@@ -41,6 +42,7 @@ def optimum_distances(cfg: TrainConfig, trainer: GRPOTrainer, per_prompt: list[d
     def score(prompt: str, outcomes: list[str]) -> np.ndarray:
         return np.array(sequence_logprobs(trainer.ref, trainer.tokenizer, prompt, outcomes))
 
+    tau = mara_tau(cfg)      # a MARA run targets the optimum of MARA's rewards
     tv: dict[str, list[float]] = {"reverse": [], "forward": []}
     discarded = []
     for row in per_prompt:
@@ -53,10 +55,10 @@ def optimum_distances(cfg: TrainConfig, trainer: GRPOTrainer, per_prompt: list[d
         rewards = [task.verify(prompt, task.extract(o)) for o in outcomes]
         answers = [None if a == "<none>" else a for a, n in row["answers"].items() for _ in range(n)]
         for direction in tv:
-            tv[direction].append(tv_to_optimum(answers, outcomes, ref, rewards, beta, direction))
+            tv[direction].append(tv_to_optimum(answers, outcomes, ref, rewards, beta, direction, tau))
     out: dict = {f"tv_to_optimum/{d}": float(np.mean(v)) for d, v in tv.items()}
     out["reference_mass_outside_outcomes"] = float(np.mean(discarded))
-    out["optimum_beta"] = beta
+    out["beta_used"] = beta
     return out
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rigorlab.io import atomic_write_json
+from rigorlab.rl.mara import mara_tau
 
 
 def reference_dir(cfg, summary: dict) -> Path | None:
@@ -38,14 +39,6 @@ def _ref_key(cfg) -> str:
     from rigorlab.config import config_hash
 
     return config_hash({"task": cfg.task.model_dump(mode="json"), "policy": cfg.policy.model_dump(mode="json")})
-
-
-def mara_tau(cfg) -> float | None:
-    """MARA's threshold when the arm shapes its rewards with MARA (pi* then targets MARA's rewards)."""
-    for spec in cfg.reward.shapers:
-        if spec.name == "mara":
-            return float(spec.params.get("tau", 1.0))
-    return None
 
 
 def attach_optima(res) -> None:
