@@ -72,6 +72,7 @@ class ForwardTimer:
                 m.register_forward_hook(self._post)
             else:
                 fast.forward, fast.step = self._wrap(fast.forward), self._wrap(fast.step)
+                fast.forward_grouped = self._wrap(fast.forward_grouped)
 
     def _wrap(self, fn):
         def timed(*args, **kwargs):

@@ -72,3 +72,25 @@ def test_sampling_logprobs_equal_training_forward():
     torch.testing.assert_close(lp, ro.sample_logp, rtol=1e-5, atol=1e-5)
     # sampled tokens follow the mask: padding after EOS only
     assert ((ro.completion_ids == tok.pad_token_id) | ro.completion_mask.bool()).all()
+
+
+def test_grouped_forward_equals_the_plain_forward():
+    """Computing each prompt once per group of G gives the same log-probs and gradients."""
+    m, tok = _model(kv_heads=2)
+    G = 4
+    pids, pmask = encode_prompts(tok, [p for p in ["S=9:", "1+2+3:", "S=12:"] for _ in range(G)])
+    ro = sample(m, tok, pids, pmask, 7, generator=torch.Generator().manual_seed(3))
+    mask = ro.completion_mask
+    plain = forward_logprobs(m, pids, pmask, ro.completion_ids, mask)
+    grouped = forward_logprobs(m, pids, pmask, ro.completion_ids, mask, group_size=G)
+    real = mask.bool()
+    torch.testing.assert_close(grouped[real], plain[real], rtol=1e-5, atol=1e-5)
+    params = list(m.parameters())
+    g_plain = torch.autograd.grad((gather_tokens(plain, ro.completion_ids) * mask).sum(), params, allow_unused=True)
+    g_group = torch.autograd.grad((gather_tokens(grouped, ro.completion_ids) * mask).sum(), params, allow_unused=True)
+    for a, b in zip(g_plain, g_group):
+        if a is not None:
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    # rows that do not share their group's prompt fall back to the plain forward
+    mixed = forward_logprobs(m, pids, pmask, ro.completion_ids, mask, group_size=5 if pids.shape[0] % 5 == 0 else 3)
+    torch.testing.assert_close(mixed[real], plain[real], rtol=1e-5, atol=1e-5)

@@ -135,16 +135,26 @@ def sample(model, tokenizer, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor
 
 
 def forward_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, completion_ids: torch.Tensor,
-                     completion_mask: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+                     completion_mask: torch.Tensor, temperature: float = 1.0,
+                     group_size: int | None = None) -> torch.Tensor:
     """Full log-softmax over the vocabulary at each completion position, (B, T, V).
 
     One forward over prompt + completion; differentiable when called with grad.
+    With `group_size` G (rows in groups of G sharing one prompt, as GRPO lays
+    them out) the lean path computes each prompt once per group.
     """
+    Lp, T = prompt_ids.shape[1], completion_ids.shape[1]
+    fast = fast_path(model)
+    B = prompt_ids.shape[0]
+    if fast is not None and group_size and group_size > 1 and B % group_size == 0:
+        firsts = prompt_ids[::group_size]
+        if torch.equal(prompt_ids.view(-1, group_size, Lp), firsts[:, None].expand(-1, group_size, Lp)):
+            logits = fast.forward_grouped(firsts, prompt_mask[::group_size], completion_ids, completion_mask,
+                                          group_size)
+            return torch.log_softmax(logits.float() / temperature, dim=-1)
     ids = torch.cat([prompt_ids, completion_ids], dim=1)
     attn = torch.cat([prompt_mask, completion_mask.long()], dim=1)
     pos = (attn.cumsum(1) - 1).clamp_min(0)
-    Lp, T = prompt_ids.shape[1], completion_ids.shape[1]
-    fast = fast_path(model)
     if fast is not None:
         logits = fast.forward(ids, attn, pos)[:, Lp - 1: Lp - 1 + T]
     else:

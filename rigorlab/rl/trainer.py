@@ -152,7 +152,7 @@ class GRPOTrainer:
 
         # 2. reference log-probs (every step: the KL diagnostics need them whatever is optimised)
         with torch.no_grad(), self._autocast():
-            ref_full = forward_logprobs(self.ref, pids, pmask, ro.completion_ids, mask, g.temperature)
+            ref_full = forward_logprobs(self.ref, pids, pmask, ro.completion_ids, mask, g.temperature, G)
         ref_logp = gather_tokens(ref_full, ro.completion_ids) * mask
 
         # 3. rewards: weighted components, then shapers group by group
@@ -183,7 +183,7 @@ class GRPOTrainer:
         t_bwd = 0.0
         for it in range(g.num_iterations):
             with self._autocast():
-                full = forward_logprobs(self.policy, pids, pmask, ro.completion_ids, mask, g.temperature)
+                full = forward_logprobs(self.policy, pids, pmask, ro.completion_ids, mask, g.temperature, G)
             logp = gather_tokens(full, ro.completion_ids)
             batch = TokenBatch(logp=logp, old_logp=logp.detach(), advantages=torch.zeros_like(logp), mask=mask,
                                group_size=G, ref_logp=ref_logp, full_logp=full, ref_full_logp=ref_full,
