@@ -10,7 +10,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -81,7 +81,3 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> Path:
     """Replace a JSONL file atomically with `rows`."""
     text = "".join(json.dumps(r, default=_json_default) + "\n" for r in rows)
     return atomic_write_text(path, text)
-
-
-def iter_jsonl(path: str | os.PathLike) -> Iterator[dict]:
-    yield from read_jsonl(path)

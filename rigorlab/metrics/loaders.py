@@ -27,13 +27,15 @@ def load_records(path: str | os.PathLike) -> list[dict[str, Any]]:
     kind = FORMATS.get(p.suffix.lower())
     if kind is None:
         raise MetricInputError(f"{p} has extension {p.suffix!r}; expected one of {', '.join(sorted(FORMATS))}")
-    records = {"jsonl": _jsonl, "csv": _csv, "tsv": _csv, "parquet": _parquet}[kind](p)
+    records = {"jsonl": jsonl_records, "csv": _csv, "tsv": _csv, "parquet": _parquet}[kind](p)
     if not records:
         raise MetricInputError(f"{p} holds no records")
     return records
 
 
-def _jsonl(p: Path) -> list[dict]:
+def jsonl_records(path: str | os.PathLike) -> list[dict]:
+    """The JSON objects of a JSONL file, one a line (blank lines skipped); errors name the line."""
+    p = Path(path)
     records = []
     with p.open(encoding="utf-8") as fh:
         try:

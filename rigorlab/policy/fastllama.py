@@ -142,7 +142,7 @@ class FastLlama:
         FLOPs saved in the training and reference forwards. Same numbers as
         `forward` on the concatenated sequences (tests/test_fastllama.py).
         """
-        G, (P, Lp), T = group_size, prompt_ids.shape, completion_ids.shape[1]
+        G, Lp, T = group_size, prompt_ids.shape[1], completion_ids.shape[1]
         attn = torch.cat([prompt_mask.repeat_interleave(G, 0), completion_mask.to(prompt_mask.dtype)], dim=1)
         pos = (attn.cumsum(1) - 1).clamp_min(0)
         xp = self.model.model.embed_tokens(prompt_ids)                        # (P, Lp, H)

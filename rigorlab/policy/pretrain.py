@@ -9,7 +9,6 @@ later run reuses.
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import tempfile
 import time

@@ -25,10 +25,6 @@ class TokenBatch:
     max_completion_length: int | None = None   # for dr_grpo's constant normaliser
     extras: dict = field(default_factory=dict)
 
-    @property
-    def n_tokens(self) -> torch.Tensor:
-        return self.mask.sum()
-
     def masked_mean(self, x: torch.Tensor) -> torch.Tensor:
         """Mean of x over real tokens of the whole batch (a scalar, for metrics)."""
         return (x * self.mask).sum() / self.mask.sum().clamp_min(1.0)

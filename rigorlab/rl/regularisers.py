@@ -108,8 +108,8 @@ class KLRegulariser(Regulariser):
             raise UserError(f"unknown KL placement {placement!r}; expected loss or reward")
         if direction == "forward" and estimator != "full":
             raise UserError(
-                f"KL direction 'forward' needs estimator 'full': k1/k2/k3 estimate KL(pi||pi_ref) from "
-                f"policy samples (THEORY.md section 2; k3 in the loss already has the forward-KL gradient)"
+                "KL direction 'forward' needs estimator 'full': k1/k2/k3 estimate KL(pi||pi_ref) from "
+                "policy samples (THEORY.md section 2; k3 in the loss already has the forward-KL gradient)"
             )
         self.direction, self.estimator, self.placement = direction, estimator, placement
         self.coef_name = coef_name

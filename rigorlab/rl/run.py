@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from rigorlab.config import TrainConfig
-from rigorlab.io import atomic_write_json, read_jsonl
+from rigorlab.io import atomic_write_json
 from rigorlab.policy.sampling import sequence_logprobs
 from rigorlab.rl.evaluate import eval_prompts, evaluate
 from rigorlab.rl.trainer import GRPOTrainer, step_seed
@@ -138,6 +138,3 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, resume: bool = False,
     atomic_write_json(trainer.run_dir / "summary.json", summary)
     return summary
 
-
-def load_metrics(run_dir: str | Path) -> list[dict]:
-    return read_jsonl(Path(run_dir) / "metrics.jsonl")

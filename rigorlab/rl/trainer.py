@@ -23,6 +23,7 @@ import torch
 from rigorlab.config import TrainConfig, dump_config, build_config, read_yaml_mapping
 from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_text, read_jsonl, write_jsonl
+from rigorlab.metrics.answers import answer_entropy, distinct_answers
 from rigorlab.policy.model import load_pretrained
 from rigorlab.policy.sampling import encode_prompts, forward_logprobs, gather_tokens, sample
 from rigorlab.rl.batch import TokenBatch
@@ -41,15 +42,6 @@ def step_seed(seed: int, step: int, stream: str) -> int:
     """A 63-bit seed for (run seed, step, stream): steps are reproducible one by one."""
     digest = hashlib.sha256(f"{seed}/{step}/{stream}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & (2**63 - 1)
-
-
-def _entropy(values: list) -> float:
-    vals = [v for v in values if v is not None]
-    if not vals:
-        return 0.0
-    _, counts = np.unique(np.array(vals, dtype=object).astype(str), return_counts=True)
-    p = counts / counts.sum()
-    return float(-(p * np.log(p)).sum())
 
 
 def resolve_reference(cfg: TrainConfig, progress: Progress | None = None) -> Path:
@@ -231,8 +223,8 @@ class GRPOTrainer:
             "accuracy": float(parts["correctness"].mean()),
             "frac_reward_zero_std": float((r.std(axis=1) < 1e-8).mean()),
             "completions/mean_length": float(lengths.mean()), "completions/max_length": float(lengths.max()),
-            "answers/distinct": float(np.mean([len({a for a in grp if a is not None}) for grp in groups])),
-            "answers/entropy": float(np.mean([_entropy(grp) for grp in groups])),
+            "answers/distinct": float(np.mean([distinct_answers(grp) for grp in groups])),
+            "answers/entropy": float(np.mean([answer_entropy(grp) for grp in groups])),
         }
         for name, values in parts.items():
             out[f"reward/{name}"] = float(values.mean())

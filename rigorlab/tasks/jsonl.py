@@ -8,11 +8,11 @@ The final answer of a completion is the text after the last `answer_marker`
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from pathlib import Path
 
 from rigorlab.errors import UserError
+from rigorlab.metrics.loaders import jsonl_records
 from rigorlab.tasks.base import TASKS, Prompt, Task
 
 
@@ -34,15 +34,9 @@ class JsonlTask(Task):
         if not self.path.is_file():
             raise UserError(f"task file {self.path} does not exist")
         rows = []
-        for i, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{self.path}, line {i}: not valid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict) or pf not in obj or af not in obj:
-                raise UserError(f"{self.path}, line {i}: needs fields {pf!r} and {af!r}")
+        for i, obj in enumerate(jsonl_records(self.path), 1):
+            if pf not in obj or af not in obj:
+                raise UserError(f"{self.path}, record {i}: needs fields {pf!r} and {af!r}")
             pid = hashlib.sha1(str(obj[pf]).encode()).hexdigest()[:12]
             rows.append(Prompt(id=pid, text=str(obj[pf]), target=self._norm(str(obj[af]))))
         if not rows:
