@@ -19,6 +19,8 @@ TRL is never a dependency of rigorlab; install it in a separate environment
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -71,8 +73,8 @@ class ForwardTimer:
                 m.register_forward_pre_hook(self._pre)
                 m.register_forward_hook(self._post)
             else:
-                fast.forward, fast.step = self._wrap(fast.forward), self._wrap(fast.step)
-                fast.forward_grouped = self._wrap(fast.forward_grouped)
+                for name in ("forward", "forward_grouped", "prefill", "decode"):
+                    setattr(fast, name, self._wrap(getattr(fast, name)))
 
     def _wrap(self, fn):
         def timed(*args, **kwargs):
@@ -163,7 +165,8 @@ def bench_trl(model_dir: Path, prompts: int, gens: int, steps: int, warmup: int)
                           disable_tqdm=True)
         trainer = GRPOTrainer(model=model, processing_class=tok, reward_funcs=reward, args=args,
                               train_dataset=data, callbacks=[clock])
-        trainer.train()
+        with contextlib.redirect_stdout(io.StringIO()):      # TRL prints its final log dict
+            trainer.train()
     if len(clock.ends) < warmup + 2:
         return None
     n = len(clock.ends) - warmup

@@ -49,17 +49,92 @@ def test_full_forward_and_gradients_match_transformers():
 
 
 def test_cached_steps_match_full_forward():
-    m, _ = _model()
-    ids, attn, pos = _left_padded()
-    fast = FastLlama(m)
+    """Prefill + one-token decoding equals the full forward, with and without shared kv heads, whether
+    decoding reads exactly the keys written so far, a zero-padded minimum, or the whole cache."""
+    for kv_heads in (None, 2):
+        m, _ = _model(kv_heads)
+        ids, attn, pos = _left_padded()
+        fast = FastLlama(m)
+        for min_keys in (1, 7, 10**6):
+            fast.min_keys = min_keys
+            with torch.no_grad():
+                full = fast.forward(ids, attn, pos)
+                cache = fast.new_cache(ids.shape[0], ids.shape[1] + 3, torch.float32, "cpu")
+                out = fast.step(ids[:, :5], attn[:, :5], pos[:, :5], cache, 0)
+                torch.testing.assert_close(out, full[:, 4], rtol=1e-5, atol=1e-5)
+                for t in range(5, ids.shape[1]):
+                    out = fast.step(ids[:, t:t + 1], attn[:, :t + 1], pos[:, t:t + 1], cache, t)
+                    torch.testing.assert_close(out, full[:, t], rtol=1e-5, atol=1e-5)
+
+
+def test_matmul_attention_equals_the_fused_kernel():
+    """The CPU attention (batched matmuls, hand-written backward) against torch's SDPA kernel."""
+    for kv_heads in (None, 2):
+        m, _ = _model(kv_heads)
+        ids, attn, pos = _left_padded()
+        fast = FastLlama(m)
+        params = list(m.parameters())
+        outs = []
+        for matmul in (True, False):
+            fast.matmul_attention = matmul
+            logits = fast.forward(ids, attn, pos)[attn.bool()]
+            outs.append((logits, torch.autograd.grad(logits.logsumexp(-1).sum(), params, allow_unused=True)))
+        torch.testing.assert_close(outs[0][0], outs[1][0], rtol=1e-5, atol=1e-5)
+        for a, b in zip(outs[0][1], outs[1][1]):
+            if a is not None:
+                torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_hand_written_backwards_pass_gradcheck():
+    """`_Attention`, `_RotaryQKV` and `_RMSNorm` gradients against finite differences in float64."""
+    from rigorlab.policy.fastllama import _Attention, _RMSNorm, _RotaryQKV
+
+    g = torch.Generator().manual_seed(0)
+    q = torch.randn(6, 4, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    k = torch.randn(6, 7, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(6, 7, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(6, 4, 7, dtype=torch.float64)
+    bias[:, :, 5:] = torch.finfo(torch.float64).min                       # hidden keys
+    assert torch.autograd.gradcheck(lambda q, k, v: _Attention.apply(q, k, v, bias, 0.3), (q, k, v))
+    B, L, heads, D = 2, 3, 5, 4
+    qkv = torch.randn(B, L, heads * D, generator=g, dtype=torch.float64, requires_grad=True)
+    angle = torch.randn(B, L, 1, D // 2, generator=g, dtype=torch.float64)
+    cos = torch.cat([angle.cos(), angle.cos()], -1)
+    sin_s = torch.cat([-angle.sin(), angle.sin()], -1)
+    assert torch.autograd.gradcheck(lambda x: _RotaryQKV.apply(x, cos, sin_s, 1, 2, D), (qkv,))
+    assert torch.autograd.gradcheck(lambda x: _RotaryQKV.apply(x, cos, sin_s, 1, 2, D)[0], (qkv,))  # k, v unused
+    # v heads pass through unrotated, head-major
+    v = _RotaryQKV.apply(qkv, cos, sin_s, 1, 2, D)[2]
+    torch.testing.assert_close(v, qkv.view(B, L, heads, D)[:, :, 3:].permute(2, 0, 1, 3))
+    x = torch.randn(4, 3, 6, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(6, generator=g, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x, w: _RMSNorm.apply(x, w, 1e-6), (x, w))
+    torch.testing.assert_close(_RMSNorm.apply(x, w, 1e-6), torch.nn.functional.rms_norm(x, (6,), w, 1e-6))
+
+
+def test_grouped_sampling_equals_row_by_row_sampling():
+    """Prefilling each shared prompt once gives the same draws as prefilling every row."""
+    m, tok = _model(kv_heads=2)
+    G = 4
+    pids, pmask = encode_prompts(tok, [p for p in ["S=9:", "1+2+3:", "S=12:"] for _ in range(G)])
+    a = sample(m, tok, pids, pmask, 9, generator=torch.Generator().manual_seed(5))
+    b = sample(m, tok, pids, pmask, 9, generator=torch.Generator().manual_seed(5), group_size=G)
+    assert torch.equal(a.completion_ids, b.completion_ids)
+    assert torch.equal(a.completion_mask, b.completion_mask)
+    torch.testing.assert_close(a.sample_logp, b.sample_logp, rtol=1e-5, atol=1e-6)
+
+
+def test_top_p_sampling_keeps_logprobs_finite_after_eos():
+    """Rows that stopped early carry padding whose top-p log-prob may be -inf: masked to 0, never NaN."""
+    m, tok = _model()
+    pids, pmask = encode_prompts(tok, ["S=9:"] * 16)
     with torch.no_grad():
-        full = fast.forward(ids, attn, pos)
-        cache = fast.new_cache(ids.shape[0], ids.shape[1], torch.float32, "cpu")
-        out = fast.step(ids[:, :5], attn[:, :5], pos[:, :5], cache, 0)
-        torch.testing.assert_close(out, full[:, 4], rtol=1e-5, atol=1e-5)
-        for t in range(5, ids.shape[1]):
-            out = fast.step(ids[:, t:t + 1], attn[:, :t + 1], pos[:, t:t + 1], cache, t)
-            torch.testing.assert_close(out, full[:, t], rtol=1e-5, atol=1e-5)
+        m.lm_head.weight[tok.eos_token_id] += 3.0        # make EOS likely so rows stop at different steps
+    ro = sample(m, tok, pids, pmask, 12, top_p=0.5, generator=torch.Generator().manual_seed(0))
+    lengths = ro.completion_mask.sum(1)
+    assert lengths.min() < lengths.max()
+    assert torch.isfinite(ro.sample_logp).all()
+    assert (ro.sample_logp[~ro.completion_mask.bool()] == 0).all()
 
 
 def test_sampling_logprobs_equal_training_forward():

@@ -2,11 +2,26 @@
 
 For models of a few hundred thousand parameters, the Python overhead of the
 generic `transformers` forward (mask builders, cache objects, kwargs
-plumbing) costs more than the arithmetic. This module runs the same
-computation on the same `nn.Parameter`s (so autograd, optimisers and
-`save_pretrained` are untouched) with a preallocated KV cache. It is used
-only when `supports(model)` holds; `tests/test_fastllama.py` checks its
-logits and gradients against the `transformers` forward.
+plumbing) and element-wise work on strided views cost more than the
+arithmetic. This module runs the same computation on the same
+`nn.Parameter`s (so autograd, optimisers and `save_pretrained` are untouched)
+with a preallocated KV cache. What makes it lean:
+
+- q, k and v come from one matmul (stacked weights) and RoPE rotates q and
+  k together while writing them head-major, (heads, B, L, D), so that
+  (head, row) is the batch of the attention matmuls without further copies
+  (`_RotaryQKV`, with a hand-written backward);
+- attention on the CPU is batched matmuls with a hand-written backward
+  (`_Attention`), twice as fast as the fused kernel at these sizes;
+- residual additions ride on the matmul (`addmm`);
+- decoding attends with two batched matmuls over the cache (rows x kv-heads),
+  not through the generic attention kernel;
+- a prompt shared by G completions is computed once (`forward_grouped`,
+  `prefill(repeat=G)`), and the last completion token, which predicts
+  nothing, is not fed to the training forward.
+
+It is used only when `supports(model)` holds; `tests/test_fastllama.py`
+checks logits and gradients against the `transformers` forward.
 """
 
 from __future__ import annotations
@@ -25,6 +40,102 @@ def supports(model) -> bool:
             and cfg.hidden_act == "silu" and getattr(cfg, "pretraining_tp", 1) == 1)
 
 
+def _rope_heads(src: torch.Tensor, dst: torch.Tensor, cos: torch.Tensor, sin_s: torch.Tensor, n_qk: int,
+                sign: float) -> None:
+    """dst = src with the first n_qk heads rotated: x*cos + sign*swap(x)*sin_s (both (B, L, heads, D)).
+
+    `swap` exchanges the two halves of each head and sin_s = [-sin, sin], which is
+    `x*cos + rotate_half(x)*sin` of the Llama reference in three kernels.
+    """
+    h = src.shape[-1] // 2
+    x, o = src[:, :, :n_qk], dst[:, :, :n_qk]
+    torch.mul(x, cos, out=o)
+    o.addcmul_(torch.cat((x[..., h:], x[..., :h]), dim=-1), sin_s, value=sign)
+    dst[:, :, n_qk:] = src[:, :, n_qk:]
+
+
+class _RotaryQKV(torch.autograd.Function):
+    """Fused qkv projection (B, L, heads*D) -> head-major q, k, v, each (heads, B, L, D), with RoPE
+    on q and k (`n_q`, `n_kv` heads).
+
+    The rotation is linear, y = x*cos + swap(x)*sin_s, swap is its own transpose and
+    swap(sin_s) = -sin_s, so the gradient is g*cos - swap(g)*sin_s: the same kernels.
+    Returning three tensors lets the backward write one gradient without zero-filling.
+    """
+
+    @staticmethod
+    def forward(ctx, qkv, cos, sin_s, n_q: int, n_kv: int, head_dim: int):
+        B, L, W = qkv.shape
+        out = qkv.new_empty((W // head_dim, B, L, head_dim))
+        _rope_heads(qkv.view(B, L, -1, head_dim), out.permute(1, 2, 0, 3), cos, sin_s, n_q + n_kv, 1.0)
+        ctx.save_for_backward(cos, sin_s)
+        ctx.dims, ctx.shape = (n_q, n_kv), (B, L, head_dim)
+        return out[:n_q], out[n_q:n_q + n_kv], out[n_q + n_kv:]
+
+    @staticmethod
+    def backward(ctx, gq, gk, gv):
+        cos, sin_s = ctx.saved_tensors
+        n_q, n_kv = ctx.dims
+        B, L, D = ctx.shape
+        grad = torch.cat([g if g is not None else cos.new_zeros((n, B, L, D))
+                          for g, n in ((gq, n_q), (gk, n_kv), (gv, n_kv))], dim=0)
+        heads = grad.shape[0]
+        out = grad.new_empty((B, L, heads, D))
+        _rope_heads(grad.permute(1, 2, 0, 3), out, cos, sin_s, n_q + n_kv, -1.0)
+        return out.view(B, L, heads * D), None, None, None, None, None
+
+
+class _RMSNorm(torch.autograd.Function):
+    """w * x / sqrt(mean(x^2) + eps) with a hand-written backward: torch's CPU rms_norm is a
+    composite whose autograd graph costs about 1.6x this one forward+backward.
+
+    With xhat = x*r, r = (mean(x^2) + eps)^(-1/2) and u = g*w:
+    dx = r * (u - xhat * mean(u * xhat)), dw = sum over rows of g * xhat.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, eps: float):
+        r = torch.linalg.vector_norm(x, dim=-1, keepdim=True).pow_(2).div_(x.shape[-1]).add_(eps).rsqrt_()
+        xhat = x * r
+        ctx.save_for_backward(xhat, r, w)
+        return xhat * w
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, r, w = ctx.saved_tensors
+        u = grad * w
+        dw = (grad * xhat).reshape(-1, xhat.shape[-1]).sum(0)
+        dx = torch.addcmul(u, xhat, (u * xhat).mean(-1, keepdim=True), value=-1).mul_(r)
+        return dx, dw, None
+
+
+class _Attention(torch.autograd.Function):
+    """softmax(q k^T * scale + bias) v over a batch of (head, row) items, with its backward
+    written as five batched matmuls and one softmax-backward kernel.
+
+    On the CPU, for heads of a few dozen dimensions and sequences of a few dozen
+    tokens, this is about twice as fast forward+backward as the fused attention
+    kernel, whose per-item work is too small to amortise.
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, v, bias, scale: float):
+        p = torch.softmax(torch.baddbmm(bias, q, k.transpose(1, 2), alpha=scale), dim=-1)
+        ctx.save_for_backward(q, k, v, p)
+        ctx.scale = scale
+        return torch.bmm(p, v)
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v, p = ctx.saved_tensors
+        grad = grad.contiguous()
+        dv = torch.bmm(p.transpose(1, 2), grad)
+        ds = torch._softmax_backward_data(torch.bmm(grad, v.transpose(1, 2)), p, -1, p.dtype)
+        dq = torch.bmm(ds, k).mul_(ctx.scale)
+        dk = torch.bmm(ds.transpose(1, 2), q).mul_(ctx.scale)
+        return dq, dk, dv, None, None
+
+
 class FastLlama:
     """Functional forward over a LlamaForCausalLM's own parameters."""
 
@@ -35,7 +146,10 @@ class FastLlama:
         self.model = model
         self.n_heads = cfg.num_attention_heads
         self.n_kv = cfg.num_key_value_heads or cfg.num_attention_heads
+        self.rep = self.n_heads // self.n_kv
         self.head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+        self.min_keys = 400 // (self.head_dim * self.rep) + 1
+        self.matmul_attention = True      # False: the fused SDPA kernel on the CPU too (tests compare both)
         self.eps = cfg.rms_norm_eps
         rope = getattr(cfg, "rope_parameters", None) or getattr(cfg, "rope_scaling", None) or {}
         theta = rope.get("rope_theta", getattr(cfg, "rope_theta", 10000.0))
@@ -46,66 +160,111 @@ class FastLlama:
     # ------------------------------------------------------------ pieces
     def _rms(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         if x.dtype == torch.float32:
-            return F.rms_norm(x, (x.shape[-1],), w, self.eps)             # one fused kernel
+            if torch.is_grad_enabled() and (x.requires_grad or w.requires_grad):
+                return _RMSNorm.apply(x, w, self.eps)
+            return F.rms_norm(x, (x.shape[-1],), w, self.eps)
         xf = x.float()
         return w * (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype)
 
-    def _rope(self, pos: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-        """cos and sin (B, 1, L, D) from a table computed once per device and length."""
-        need = int(pos.max()) + 1
+    def rope(self, pos: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """cos and sin_s = [-sin, sin] as (B, L, 1, D), from a table computed once per device and length."""
+        need = int(pos.max()) + 1 if pos.numel() else 1
         table = self._rope_table
         if table is None or table[0].shape[0] < need or table[0].device != pos.device or table[0].dtype != dtype:
             n = max(need, 2 * (table[0].shape[0] if table is not None else 64))
             freqs = torch.arange(n, device=pos.device, dtype=torch.float)[:, None] * self.inv_freq.to(pos.device)
-            emb = torch.cat((freqs, freqs), dim=-1)                            # (n, D)
-            table = self._rope_table = (emb.cos().to(dtype), emb.sin().to(dtype))
-        return table[0][pos][:, None], table[1][pos][:, None]
+            table = self._rope_table = (torch.cat((freqs, freqs), dim=-1).cos().to(dtype),
+                                        torch.cat((-freqs.sin(), freqs.sin()), dim=-1).to(dtype))
+        return table[0][pos][:, :, None], table[1][pos][:, :, None]
+
+    def _w_qkv(self, layer) -> torch.Tensor:
+        """[q; k; v] weights stacked, so the projection is one matmul (differentiable)."""
+        a = layer.self_attn
+        return torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight])
+
+    def _qkv(self, layer, w_qkv, x, cos, sin_s) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Rotated q, k and v of x (B, L, hidden), head-major: (H, B, L, D), (Hkv, B, L, D) twice."""
+        qkv = F.linear(self._rms(x, layer.input_layernorm.weight), w_qkv)
+        return _RotaryQKV.apply(qkv, cos, sin_s, self.n_heads, self.n_kv, self.head_dim)
 
     @staticmethod
-    def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-        h = x.shape[-1] // 2
-        rot = torch.cat((-x[..., h:], x[..., :h]), dim=-1)
-        return x * cos + rot * sin
+    def _residual(x: torch.Tensor, inp: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """x + inp @ w.T in one kernel."""
+        return torch.addmm(x.reshape(-1, x.shape[-1]), inp.reshape(-1, inp.shape[-1]), w.t()).view(x.shape)
 
-    def _fused(self, layer) -> tuple[torch.Tensor, torch.Tensor]:
-        """[q; k; v] and [gate; up] weights stacked, so each is one matmul (differentiable)."""
-        a, m = layer.self_attn, layer.mlp
-        return (torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]),
-                torch.cat([m.gate_proj.weight, m.up_proj.weight]))
+    def _mlp(self, layer, x) -> torch.Tensor:
+        """SwiGLU with separate gate and up matmuls: contiguous halves make SiLU 2.5x faster."""
+        m = layer.mlp
+        h = self._rms(x, layer.post_attention_layernorm.weight)
+        return self._residual(x, F.silu(F.linear(h, m.gate_proj.weight)) * F.linear(h, m.up_proj.weight),
+                              m.down_proj.weight)
 
-    def _block(self, layer, weights, x, cos, sin, mask, kv: tuple[torch.Tensor, torch.Tensor] | None, start: int,
-               prefix: tuple[torch.Tensor, torch.Tensor] | None = None, return_kv: bool = False):
-        """One decoder block. `prefix`: keys/values (B, Hkv, Lp, D) of a shared prompt to attend to
-        first; `return_kv`: also return this block's own (rotated) keys and values."""
-        B, L, _ = x.shape
-        attn, (w_qkv, w_gu) = layer.self_attn, weights
-        h = self._rms(x, layer.input_layernorm.weight)
-        nq, nkv = self.n_heads * self.head_dim, self.n_kv * self.head_dim
-        q, k, v = F.linear(h, w_qkv).split([nq, nkv, nkv], dim=-1)
-        q = q.view(B, L, self.n_heads, self.head_dim).transpose(1, 2)
-        k = k.view(B, L, self.n_kv, self.head_dim).transpose(1, 2)
-        v = v.view(B, L, self.n_kv, self.head_dim).transpose(1, 2)
-        q, k = self._rotate(q, cos, sin), self._rotate(k, cos, sin)         # (B, H, L, D)
+    def _heads_out(self, o: torch.Tensor) -> torch.Tensor:
+        """Attention output (H, B, L, D) -> (B, L, H*D) for the output projection."""
+        H, B, L, D = o.shape
+        return o.permute(1, 2, 0, 3).reshape(B, L, H * D)
+
+    def _attn_bias(self, mask: torch.Tensor) -> torch.Tensor:
+        """Additive (B, 1, Lq, Lk) mask -> (Hkv*B, rep*Lq, Lk), the batch layout of `_attend`."""
+        B, _, Lq, Lk = mask.shape
+        return mask[None, :, :1].expand(self.n_kv, B, self.rep, Lq, Lk).reshape(self.n_kv * B, self.rep * Lq, Lk)
+
+    def _attend(self, q, k, v, mask, bias) -> torch.Tensor:
+        """Attention of head-major q (H, B, Lq, D) over k, v (Hkv, B, Lk, D); output (H, B, Lq, D).
+
+        On the CPU, `_Attention` over (kv-head, row) items, the `rep` query heads that
+        share a kv head stacked as rows; elsewhere the fused SDPA kernel with `mask`.
+        """
+        H, B, Lq, D = q.shape
+        Hkv, Lk = self.n_kv, k.shape[2]
+        if bias is None:
+            q4, k4, v4 = q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1)
+            if self.rep > 1:
+                k4, v4 = k4.repeat_interleave(self.rep, dim=1), v4.repeat_interleave(self.rep, dim=1)
+            return F.scaled_dot_product_attention(q4, k4, v4, attn_mask=mask).transpose(0, 1)
+        q3 = q.reshape(Hkv, self.rep, B, Lq, D).transpose(1, 2).reshape(Hkv * B, self.rep * Lq, D)
+        o = _Attention.apply(q3, k.reshape(Hkv * B, Lk, D), v.reshape(Hkv * B, Lk, D), bias, D ** -0.5)
+        return o.view(Hkv, B, self.rep, Lq, D).transpose(1, 2).reshape(H, B, Lq, D)
+
+    def _masks(self, key_mask: torch.Tensor, q_len: int, dtype: torch.dtype):
+        """(mask, bias) for `_attend`: the additive mask, and its matmul layout on the CPU (else None)."""
+        mask = self._mask(key_mask, q_len, dtype)
+        return mask, (self._attn_bias(mask) if key_mask.device.type == "cpu" and self.matmul_attention else None)
+
+    def _block(self, layer, w_qkv, x, cos, sin_s, masks, prefix: tuple[torch.Tensor, torch.Tensor] | None = None):
+        """One decoder block over whole sequences. `prefix`: keys/values (Hkv, B, Lp, D) of a shared
+        prompt to attend to first. Returns the block's output and its own keys/values."""
+        q, k, v = self._qkv(layer, w_qkv, x, cos, sin_s)                     # head-major
         own = (k, v)
         if prefix is not None:
             k, v = torch.cat([prefix[0], k], dim=2), torch.cat([prefix[1], v], dim=2)
-        if kv is not None:                                                  # write into the cache
-            kv[0][:, :, start:start + L] = k
-            kv[1][:, :, start:start + L] = v
-            k, v = kv[0][:, :, :start + L], kv[1][:, :, :start + L]
-        if self.n_kv != self.n_heads:
-            rep = self.n_heads // self.n_kv
-            k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
-        if L == 1:   # decoding one query: broadcast products beat batched tiny matmuls
-            scores = (q * k).sum(-1) * self.head_dim ** -0.5 + mask[:, :, 0]        # (B, H, K)
-            o = (torch.softmax(scores, dim=-1)[..., None] * v).sum(-2, keepdim=True)
-        else:
-            o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)    # (B, H, L, D)
-        x = x + F.linear(o.transpose(1, 2).reshape(B, L, -1), attn.o_proj.weight)
-        h = self._rms(x, layer.post_attention_layernorm.weight)
-        gate, up = F.linear(h, w_gu).chunk(2, dim=-1)
-        out = x + F.linear(F.silu(gate) * up, layer.mlp.down_proj.weight)
-        return (out, *own) if return_kv else out
+        o = self._attend(q, k, v, *masks)
+        x = self._residual(x, self._heads_out(o), layer.self_attn.o_proj.weight)
+        return self._mlp(layer, x), own
+
+    def _decode_block(self, layer, w_qkv, x, cos, sin_s, bias, kv, start: int) -> torch.Tensor:
+        """One block for one new token per row (x: (B, 1, hidden)) against the cache (Hkv, B, Lmax, D).
+
+        Attention is two batched matmuls over (kv-head, row) items, the `rep` query
+        heads sharing a kv head being the rows of each; `bias` (Hkv*B, 1, Lmax) is additive
+        and hides every key not yet written. At least `min_keys` keys are read (the unwritten
+        ones are zeros under a hidden bias): below about 400 multiply-adds per item torch's
+        batched matmul leaves BLAS for a loop three times slower.
+        """
+        B = x.shape[0]
+        H, Hkv, D = self.n_heads, self.n_kv, self.head_dim
+        q, k, v = (t[:, :, 0] for t in self._qkv(layer, w_qkv, x, cos, sin_s))   # (heads, B, D)
+        kv[0][:, :, start] = k
+        kv[1][:, :, start] = v
+        K = min(kv[0].shape[2], max(start + 1, self.min_keys))
+        keys = kv[0][:, :, :K].reshape(Hkv * B, K, D)
+        values = kv[1][:, :, :K].reshape(Hkv * B, K, D)
+        q = q.reshape(Hkv, self.rep, B, D).transpose(1, 2).reshape(Hkv * B, self.rep, D)
+        scores = torch.baddbmm(bias[:, :, :K], q, keys.transpose(1, 2), alpha=D ** -0.5)
+        o = torch.bmm(torch.softmax(scores, dim=-1), values)                 # (Hkv*B, rep, D)
+        o = o.view(Hkv, B, self.rep, D).permute(1, 0, 2, 3).reshape(B, 1, H * D)
+        x = self._residual(x, o, layer.self_attn.o_proj.weight)
+        return self._mlp(layer, x)
 
     def _mask(self, key_mask: torch.Tensor, q_len: int, dtype: torch.dtype) -> torch.Tensor:
         """Additive mask (B, 1, q_len, K): causal, padded keys hidden, each query sees itself."""
@@ -117,6 +276,15 @@ class FastLlama:
         return torch.zeros(allowed.shape, dtype=dtype, device=key_mask.device).masked_fill(
             ~allowed, torch.finfo(dtype).min)[:, None]
 
+    def decode_bias(self, key_mask: torch.Tensor, dtype: torch.dtype, visible: int | None = None) -> torch.Tensor:
+        """Additive (Hkv*B, 1, K) bias over cache positions: hidden keys get the dtype's minimum.
+        `visible`: a position every row sees whatever its mask (the query itself)."""
+        bias = torch.zeros(key_mask.shape, dtype=dtype, device=key_mask.device)
+        bias.masked_fill_(~key_mask.bool(), torch.finfo(dtype).min)
+        if visible is not None:
+            bias[:, visible] = 0
+        return bias.repeat(self.n_kv, 1)[:, None]
+
     def _head(self, x: torch.Tensor) -> torch.Tensor:
         x = self._rms(x, self.model.model.norm.weight)
         return F.linear(x, self.model.lm_head.weight)
@@ -125,10 +293,10 @@ class FastLlama:
     def forward(self, ids: torch.Tensor, attn_mask: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
         """Logits (B, L, V) of a whole sequence (training and scoring)."""
         x = self.model.model.embed_tokens(ids)
-        cos, sin = self._rope(pos, x.dtype)
-        mask = self._mask(attn_mask, ids.shape[1], x.dtype)
+        cos, sin_s = self.rope(pos, x.dtype)
+        masks = self._masks(attn_mask, ids.shape[1], x.dtype)
         for layer in self.layers:
-            x = self._block(layer, self._fused(layer), x, cos, sin, mask, None, 0)
+            x, _ = self._block(layer, self._w_qkv(layer), x, cos, sin_s, masks)
         return self._head(x)
 
     def forward_grouped(self, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, completion_ids: torch.Tensor,
@@ -139,44 +307,72 @@ class FastLlama:
         `prompt_ids`/`prompt_mask` hold one row per group (P, Lp). The prompt's
         keys and values are shared by its G completions (expanded, so gradients
         flow back to the one prompt computation): about (G-1)/G of the prompt's
-        FLOPs saved in the training and reference forwards. Same numbers as
-        `forward` on the concatenated sequences (tests/test_fastllama.py).
+        FLOPs saved. The last completion token predicts nothing and is not fed
+        in. Same numbers as `forward` on the concatenated sequences
+        (tests/test_fastllama.py).
         """
         G, Lp, T = group_size, prompt_ids.shape[1], completion_ids.shape[1]
-        attn = torch.cat([prompt_mask.repeat_interleave(G, 0), completion_mask.to(prompt_mask.dtype)], dim=1)
+        Tc = T - 1                                                            # completion tokens fed in
+        attn = torch.cat([prompt_mask.repeat_interleave(G, 0), completion_mask[:, :Tc].to(prompt_mask.dtype)], dim=1)
         pos = (attn.cumsum(1) - 1).clamp_min(0)
         xp = self.model.model.embed_tokens(prompt_ids)                        # (P, Lp, H)
-        xc = self.model.model.embed_tokens(completion_ids)                    # (B, T, H)
-        cos_p, sin_p = self._rope(pos[::G, :Lp], xp.dtype)
-        cos_c, sin_c = self._rope(pos[:, Lp:], xc.dtype)
-        mask_p = self._mask(prompt_mask, Lp, xp.dtype)                        # (P, 1, Lp, Lp)
-        mask_c = self._mask(attn, T, xc.dtype)                                # (B, 1, T, Lp + T)
+        cos_p, sin_p = self.rope(pos[::G, :Lp], xp.dtype)
+        masks_p = self._masks(prompt_mask, Lp, xp.dtype)
+        if Tc:
+            xc = self.model.model.embed_tokens(completion_ids[:, :Tc])        # (B, Tc, H)
+            cos_c, sin_c = self.rope(pos[:, Lp:], xc.dtype)
+            masks_c = self._masks(attn, Tc, xc.dtype)                         # over Lp + Tc keys
         for layer in self.layers:
-            weights = self._fused(layer)
-            xp_next, kp, vp = self._block(layer, weights, xp, cos_p, sin_p, mask_p, None, 0, return_kv=True)
-            xc = self._block(layer, weights, xc, cos_c, sin_c, mask_c, None, 0,
-                             prefix=(kp.repeat_interleave(G, 0), vp.repeat_interleave(G, 0)))
-            xp = xp_next
+            w_qkv = self._w_qkv(layer)
+            xp, (kp, vp) = self._block(layer, w_qkv, xp, cos_p, sin_p, masks_p)
+            if Tc:
+                xc, _ = self._block(layer, w_qkv, xc, cos_c, sin_c, masks_c,
+                                    prefix=(kp.repeat_interleave(G, 1), vp.repeat_interleave(G, 1)))
         # position Lp-1 (the prompt's last token) predicts completion token 0; completion t predicts t+1
-        h = torch.cat([xp[:, -1:].repeat_interleave(G, 0), xc[:, :-1]], dim=1)
+        h = xp[:, -1:].repeat_interleave(G, 0)
+        if Tc:
+            h = torch.cat([h, xc], dim=1)
         return self._head(h)
 
     def new_cache(self, batch: int, max_len: int, dtype: torch.dtype, device) -> dict:
-        """Preallocated keys/values per layer, plus the stacked weights for this rollout
-        (the weights do not change while sampling, so they are stacked once)."""
-        shape = (batch, self.n_kv, max_len, self.head_dim)
-        return {"kv": [(torch.empty(shape, dtype=dtype, device=device), torch.empty(shape, dtype=dtype, device=device))
+        """Zeroed keys/values (Hkv, B, max_len, D) per layer, plus the stacked qkv weights for this
+        rollout (the weights do not change while sampling, so they are stacked once)."""
+        shape = (self.n_kv, batch, max_len, self.head_dim)
+        return {"kv": [(torch.zeros(shape, dtype=dtype, device=device), torch.zeros(shape, dtype=dtype, device=device))
                        for _ in self.layers],
-                "weights": [tuple(w.detach() for w in self._fused(layer)) for layer in self.layers]}
+                "weights": [self._w_qkv(layer).detach() for layer in self.layers]}
+
+    def prefill(self, ids: torch.Tensor, key_mask: torch.Tensor, pos: torch.Tensor, cache, repeat: int = 1
+                ) -> torch.Tensor:
+        """Run prompts (P, Lp) into positions [0, Lp) of a cache of P * repeat rows; each prompt's
+        keys/values are copied to its `repeat` rows. Returns the last position's logits (P, V)."""
+        P, L = ids.shape
+        x = self.model.model.embed_tokens(ids)
+        cos, sin_s = self.rope(pos, x.dtype)
+        masks = self._masks(key_mask, L, x.dtype)
+        for layer, kv, w_qkv in zip(self.layers, cache["kv"], cache["weights"]):
+            x, (k, v) = self._block(layer, w_qkv, x, cos, sin_s, masks)
+            for buf, new in zip(kv, (k, v)):
+                buf.view(self.n_kv, P, repeat, *buf.shape[2:])[:, :, :, :L] = new[:, :, None]
+        return self._head(x[:, -1])
+
+    def decode(self, ids: torch.Tensor, pos: torch.Tensor, bias: torch.Tensor, cache, start: int) -> torch.Tensor:
+        """Logits (B, V) of one new token per row (ids, pos: (B, 1)) written at `start` in the cache;
+        `bias` (Hkv*B, 1, Lmax) from `decode_bias`: it must hide every position after `start`."""
+        x = self.model.model.embed_tokens(ids)
+        cos, sin_s = self.rope(pos, x.dtype)
+        for layer, kv, w_qkv in zip(self.layers, cache["kv"], cache["weights"]):
+            x = self._decode_block(layer, w_qkv, x, cos, sin_s, bias, kv, start)
+        return self._head(x[:, -1])
 
     def step(self, ids: torch.Tensor, key_mask: torch.Tensor, pos: torch.Tensor, cache, start: int) -> torch.Tensor:
-        """Logits of the LAST position (B, V) for `ids` (B, L) appended at `start` in the cache.
-
-        `key_mask` (B, start + L) marks the real tokens among all keys so far.
-        """
-        x = self.model.model.embed_tokens(ids)
-        cos, sin = self._rope(pos, x.dtype)
-        mask = self._mask(key_mask, ids.shape[1], x.dtype)
-        for layer, kv, weights in zip(self.layers, cache["kv"], cache["weights"]):
-            x = self._block(layer, weights, x, cos, sin, mask, kv, start)
-        return self._head(x[:, -1])
+        """Logits of the LAST position (B, V) for `ids` (B, L) appended at `start` in the cache:
+        a prefill at start 0, one decoding step otherwise. `key_mask` (B, start + L) marks real tokens."""
+        if start == 0:
+            return self.prefill(ids, key_mask, pos, cache)
+        if ids.shape[1] != 1:
+            raise ValueError("after the prompt, the cache takes one token per row at a time")
+        kv = cache["kv"][0][0]
+        keys = torch.zeros((ids.shape[0], kv.shape[2]), dtype=key_mask.dtype, device=key_mask.device)
+        keys[:, :start + 1] = key_mask
+        return self.decode(ids, pos, self.decode_bias(keys, kv.dtype, visible=start), cache, start)

@@ -48,15 +48,16 @@ class Rollout:
 
 
 def encode_prompts(tokenizer, prompts: list[str], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
-    """[BOS] + prompt tokens, left-padded to the longest."""
+    """[BOS] + prompt tokens, left-padded to the longest. Each distinct prompt is tokenized once
+    (GRPO repeats every prompt G times) in one batch call."""
     bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
-    enc = [bos + tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    unique = list(dict.fromkeys(prompts))
+    encoded = dict(zip(unique, tokenizer(unique, add_special_tokens=False)["input_ids"]))
+    enc = [bos + encoded[p] for p in prompts]
     width = max(map(len, enc))
-    ids = torch.full((len(enc), width), tokenizer.pad_token_id, dtype=torch.long)
-    mask = torch.zeros((len(enc), width), dtype=torch.long)
-    for i, e in enumerate(enc):
-        ids[i, width - len(e):] = torch.tensor(e, dtype=torch.long)
-        mask[i, width - len(e):] = 1
+    rows = [[tokenizer.pad_token_id] * (width - len(e)) + e for e in enc]
+    ids = torch.tensor(rows, dtype=torch.long)
+    mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in enc], dtype=torch.long)
     return ids.to(device), mask.to(device)
 
 
@@ -81,57 +82,98 @@ def _sample_from(logp: torch.Tensor, generator: torch.Generator | None) -> torch
     return torch.searchsorted(cdf, u, right=True).squeeze(1).clamp_max(logp.shape[-1] - 1)
 
 
+def groups_share_prompts(prompt_ids: torch.Tensor, group_size: int | None) -> bool:
+    """True when rows come in consecutive groups of `group_size` with the same prompt (GRPO's layout)."""
+    B, Lp = prompt_ids.shape
+    if not group_size or group_size < 2 or B % group_size:
+        return False
+    firsts = prompt_ids[::group_size]
+    return torch.equal(prompt_ids.view(-1, group_size, Lp), firsts[:, None].expand(-1, group_size, Lp))
+
+
+class _LeanDecoder:
+    """KV-cached decoding through `FastLlama`: one prefill (each shared prompt once), then
+    one token per row per call. Generated tokens are never masked as keys: a row that
+    has finished attends to its own padding, which nothing reads (rows are independent)."""
+
+    def __init__(self, fast, prompt_ids, prompt_mask, max_new_tokens: int, dtype, group_size: int | None):
+        B, self.Lp = prompt_ids.shape
+        self.fast = fast
+        self.cache = fast.new_cache(B, self.Lp + max_new_tokens, dtype, prompt_ids.device)
+        pos = (prompt_mask.cumsum(1) - 1).clamp_min(0)
+        if groups_share_prompts(prompt_ids, group_size):
+            G = group_size
+            self.first = fast.prefill(prompt_ids[::G], prompt_mask[::G], pos[::G], self.cache,
+                                      repeat=G).repeat_interleave(G, 0)
+        else:
+            self.first = fast.prefill(prompt_ids, prompt_mask, pos, self.cache)
+        # keys seen so far: the real prompt tokens; each generated position is revealed when written
+        self.bias = fast.decode_bias(torch.cat([prompt_mask, prompt_mask.new_zeros(B, max_new_tokens)], 1), dtype)
+        self.next_pos = pos[:, -1:] + 1
+
+    def next(self, tok: torch.Tensor, t: int) -> torch.Tensor:
+        start = self.Lp + t
+        self.bias[:, :, start] = 0
+        return self.fast.decode(tok[:, None], self.next_pos + t, self.bias, self.cache, start)
+
+
+class _GenericDecoder:
+    """KV-cached decoding through the model's own `forward` (any causal LM)."""
+
+    def __init__(self, model, prompt_ids, prompt_mask):
+        self.model, self.cache, self.ckw = model, DynamicCache(), _cache_kwarg(type(model))
+        self.attn = prompt_mask.clone()
+        pos = (self.attn.cumsum(1) - 1).clamp_min(0)
+        self.first = model(input_ids=prompt_ids, attention_mask=self.attn, position_ids=pos, use_cache=True,
+                           logits_to_keep=1, **{self.ckw: self.cache}).logits[:, -1, :]
+        self.next_pos = pos[:, -1:] + 1
+
+    def next(self, tok: torch.Tensor, t: int) -> torch.Tensor:
+        self.attn = torch.cat([self.attn, torch.ones_like(tok)[:, None]], dim=1)
+        return self.model(input_ids=tok[:, None], attention_mask=self.attn, position_ids=self.next_pos + t,
+                          use_cache=True, **{self.ckw: self.cache}).logits[:, -1, :]
+
+
 @torch.no_grad()
 def sample(model, tokenizer, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, max_new_tokens: int,
-           temperature: float = 1.0, top_p: float = 1.0, generator: torch.Generator | None = None) -> Rollout:
-    """Sample one completion per row of `prompt_ids` (repeat rows for a group)."""
+           temperature: float = 1.0, top_p: float = 1.0, generator: torch.Generator | None = None,
+           group_size: int | None = None) -> Rollout:
+    """Sample one completion per row of `prompt_ids` (repeat rows for a group).
+
+    With `group_size` G (rows in groups of G sharing one prompt) the lean path
+    runs each prompt through the model once and copies its cache to the G rows.
+    """
     B = prompt_ids.shape[0]
-    device = prompt_ids.device
     eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
     fast = fast_path(model)
-    attn = prompt_mask.clone()
-    pos = (attn.cumsum(1) - 1).clamp_min(0)
-    Lp = prompt_ids.shape[1]
     if fast is not None:
         dtype = next(model.parameters()).dtype
-        if torch.is_autocast_enabled(device.type):
-            dtype = torch.get_autocast_dtype(device.type)
-        cache = fast.new_cache(B, Lp + max_new_tokens, dtype, device)
-        logits = fast.step(prompt_ids, attn, pos, cache, 0)
+        if torch.is_autocast_enabled(prompt_ids.device.type):
+            dtype = torch.get_autocast_dtype(prompt_ids.device.type)
+        decoder = _LeanDecoder(fast, prompt_ids, prompt_mask, max_new_tokens, dtype, group_size)
     else:
-        cache = DynamicCache()
-        ckw = _cache_kwarg(type(model))
-        logits = model(input_ids=prompt_ids, attention_mask=attn, position_ids=pos, use_cache=True,
-                       logits_to_keep=1, **{ckw: cache}).logits[:, -1, :]          # (B, V)
-    next_pos = pos[:, -1:] + 1
-    tokens = torch.full((B, max_new_tokens), pad, dtype=torch.long, device=device)
-    logps = torch.zeros((B, max_new_tokens), device=device)
-    alive = torch.ones(B, dtype=torch.bool, device=device)
-    finished_at = torch.full((B,), max_new_tokens, dtype=torch.long, device=device)
+        decoder = _GenericDecoder(model, prompt_ids, prompt_mask)
+    logits = decoder.first
+    tokens, logps = [], []
+    alive = torch.ones(B, dtype=torch.bool, device=prompt_ids.device)
     for t in range(max_new_tokens):
-        lp = torch.log_softmax(logits.float() / temperature, dim=-1)
+        lp = _log_softmax(logits, temperature)
         if top_p < 1.0:
             lp = _top_p_filter(lp, top_p)
-        tok = _sample_from(lp, generator)                                  # (B,)
-        tok = torch.where(alive, tok, torch.full_like(tok, pad))
-        tokens[:, t] = tok
-        logps[:, t] = lp.gather(1, tok[:, None]).squeeze(1) * alive
-        just_done = alive & (tok == eos)
-        finished_at = torch.where(just_done, torch.full_like(finished_at, t + 1), finished_at)
-        alive = alive & ~just_done
-        if not alive.any() or t == max_new_tokens - 1:
+        tok = torch.where(alive, _sample_from(lp, generator), pad)          # (B,)
+        tokens.append(tok)
+        logps.append(lp.gather(1, tok[:, None]))
+        alive = alive & (tok != eos)
+        if t == max_new_tokens - 1 or not alive.any():
             break
-        attn = torch.cat([attn, alive[:, None].long()], dim=1)
-        if fast is not None:
-            logits = fast.step(tok[:, None], attn, next_pos, cache, Lp + t)
-        else:
-            logits = model(input_ids=tok[:, None], attention_mask=attn, position_ids=next_pos,
-                           use_cache=True, **{ckw: cache}).logits[:, -1, :]
-        next_pos = next_pos + 1
+        logits = decoder.next(tok, t)
+    tokens_bt = torch.stack(tokens, dim=1)                                  # (B, steps)
+    is_eos = tokens_bt == eos
+    finished_at = torch.where(is_eos.any(1), is_eos.int().argmax(1) + 1, len(tokens))
     T = int(finished_at.max().item())
-    tokens, logps = tokens[:, :T], logps[:, :T]
-    cmask = (torch.arange(T, device=device)[None, :] < finished_at[:, None]).float()
-    return Rollout(prompt_ids, prompt_mask, tokens, cmask, logps * cmask)
+    cmask = torch.arange(T, device=prompt_ids.device)[None, :] < finished_at[:, None]
+    logp_bt = torch.cat(logps, dim=1)[:, :T].masked_fill(~cmask, 0.0)
+    return Rollout(prompt_ids, prompt_mask, tokens_bt[:, :T], cmask.float(), logp_bt)
 
 
 def forward_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, completion_ids: torch.Tensor,
@@ -145,13 +187,10 @@ def forward_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor,
     """
     Lp, T = prompt_ids.shape[1], completion_ids.shape[1]
     fast = fast_path(model)
-    B = prompt_ids.shape[0]
-    if fast is not None and group_size and group_size > 1 and B % group_size == 0:
-        firsts = prompt_ids[::group_size]
-        if torch.equal(prompt_ids.view(-1, group_size, Lp), firsts[:, None].expand(-1, group_size, Lp)):
-            logits = fast.forward_grouped(firsts, prompt_mask[::group_size], completion_ids, completion_mask,
-                                          group_size)
-            return torch.log_softmax(logits.float() / temperature, dim=-1)
+    if fast is not None and groups_share_prompts(prompt_ids, group_size):
+        logits = fast.forward_grouped(prompt_ids[::group_size], prompt_mask[::group_size], completion_ids,
+                                      completion_mask, group_size)
+        return _log_softmax(logits, temperature)
     ids = torch.cat([prompt_ids, completion_ids], dim=1)
     attn = torch.cat([prompt_mask, completion_mask.long()], dim=1)
     pos = (attn.cumsum(1) - 1).clamp_min(0)
@@ -159,7 +198,13 @@ def forward_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor,
         logits = fast.forward(ids, attn, pos)[:, Lp - 1: Lp - 1 + T]
     else:
         logits = model(input_ids=ids, attention_mask=attn, position_ids=pos).logits[:, Lp - 1: Lp - 1 + T]
-    return torch.log_softmax(logits.float() / temperature, dim=-1)
+    return _log_softmax(logits, temperature)
+
+
+def _log_softmax(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """log-softmax of logits / temperature in float32 (no division pass at temperature 1)."""
+    logits = logits.float()
+    return torch.log_softmax(logits if temperature == 1.0 else logits / temperature, dim=-1)
 
 
 def gather_tokens(full_logp: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:

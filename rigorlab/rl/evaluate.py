@@ -49,7 +49,7 @@ def evaluate(model, tokenizer, task: Task, cfg: EvalConfig, max_new_tokens: int,
     for start in range(0, len(prompts), per_chunk):
         chunk = prompts[start: start + per_chunk]
         pids, pmask = encode_prompts(tokenizer, [p.text for p in chunk for _ in range(n)], device)
-        ro = sample(model, tokenizer, pids, pmask, max_new_tokens, cfg.temperature, 1.0, gen)
+        ro = sample(model, tokenizer, pids, pmask, max_new_tokens, cfg.temperature, 1.0, gen, group_size=n)
         texts = tokenizer.batch_decode(ro.completion_ids, skip_special_tokens=True)
         lengths = ro.completion_mask.sum(1).cpu().numpy()
         reps = [_token_repetition(tokenizer, ids, int(n_tok)) for ids, n_tok in zip(ro.completion_ids.tolist(), lengths)]

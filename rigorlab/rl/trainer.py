@@ -136,7 +136,8 @@ class GRPOTrainer:
         gen = torch.Generator(device=self.device).manual_seed(step_seed(cfg.seed, self.step, "sample"))
         self.policy.eval()
         with self._autocast():
-            ro = sample(self.policy, self.tokenizer, pids, pmask, g.max_new_tokens, g.temperature, g.top_p, gen)
+            ro = sample(self.policy, self.tokenizer, pids, pmask, g.max_new_tokens, g.temperature, g.top_p, gen,
+                        group_size=G)
         t_gen = time.perf_counter() - t0
         completions = self.tokenizer.batch_decode(ro.completion_ids, skip_special_tokens=True)
         answers = [self.task.extract(c) for c in completions]
