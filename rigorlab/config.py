@@ -177,11 +177,11 @@ def parse_overrides(items: list[str]) -> list[tuple[str, Any]]:
     return out
 
 
-def read_yaml_mapping(path: str | Path) -> dict:
-    """Read a YAML file that must hold a mapping; UserError names the file and line."""
+def read_yaml_mapping(path: str | Path, kind: str = "config file") -> dict:
+    """Read a YAML file that must hold a mapping; UserError names the file (as `kind`) and line."""
     p = Path(path)
     if not p.is_file():
-        raise UserError(f"config file {p} does not exist")
+        raise UserError(f"{kind} {p} does not exist")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except UnicodeDecodeError:

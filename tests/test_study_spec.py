@@ -168,3 +168,5 @@ def test_full_default_adds_chain_and_more_seeds():
             assert a.config.grpo.steps > same.config.grpo.steps
     with pytest.raises(UserError, match="unknown study profile 'huge'"):
         load_study(None, "huge")
+    with pytest.raises(UserError, match=r"^study file .*nowhere\.yaml does not exist$"):
+        load_study("nowhere.yaml")

@@ -159,7 +159,7 @@ def load_study(path: str | Path | None = None, profile: str = "quick", overrides
     """
     p = Path(path) if path is not None else default_study_path(profile)
     source = str(path) if path is not None else f"{profile} study"
-    data = read_yaml_mapping(p)
+    data = read_yaml_mapping(p, "study file")
     try:
         spec = StudySpec.model_validate(data)
     except ValidationError as exc:
