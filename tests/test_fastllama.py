@@ -181,6 +181,15 @@ def test_bf16_autocast_forward_and_backward():
     exact = forward_logprobs(m, pids, pmask, ro.completion_ids, ro.completion_mask, group_size=G)
     fast = FastLlama(m)
     m.__dict__["_rigorlab_fast"] = fast
+    residual_dtypes = set()
+    plain_residual = fast._residual
+
+    def spy(x, inp, w):
+        out = plain_residual(x, inp, w)
+        residual_dtypes.add(out.dtype)
+        return out
+
+    fast._residual = spy
     params = list(m.parameters())
     for matmul in (True, False):
         fast.matmul_attention = matmul
@@ -193,3 +202,4 @@ def test_bf16_autocast_forward_and_backward():
         torch.testing.assert_close(low[real], exact[real], rtol=0, atol=0.1)
         grads = torch.autograd.grad(gather_tokens(low, ro.completion_ids)[real].sum(), params, allow_unused=True)
         assert all(g is None or torch.isfinite(g).all() for g in grads)
+    assert residual_dtypes == {torch.float32}        # the residual stream keeps float32, as in transformers

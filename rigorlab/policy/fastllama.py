@@ -77,7 +77,8 @@ class _RotaryQKV(torch.autograd.Function):
         cos, sin_s = ctx.saved_tensors
         n_q, n_kv = ctx.dims
         B, L, D = ctx.shape
-        grad = torch.cat([g if g is not None else cos.new_zeros((n, B, L, D))
+        like = next(g for g in (gq, gk, gv) if g is not None)
+        grad = torch.cat([g if g is not None else like.new_zeros((n, B, L, D))
                           for g, n in ((gq, n_q), (gk, n_kv), (gv, n_kv))], dim=0)
         heads = grad.shape[0]
         out = grad.new_empty((B, L, heads, D))
@@ -111,7 +112,7 @@ class _RMSNorm(torch.autograd.Function):
 
 class _Attention(torch.autograd.Function):
     """softmax(q k^T * scale + bias) v over a batch of (head, row) items, with its backward
-    written as five batched matmuls and one softmax-backward kernel.
+    written as four batched matmuls and the softmax backward p * (dp - sum(dp * p)).
 
     On the CPU, for heads of a few dozen dimensions and sequences of a few dozen
     tokens, this is about twice as fast forward+backward as the fused attention
@@ -130,7 +131,8 @@ class _Attention(torch.autograd.Function):
         q, k, v, p = ctx.saved_tensors
         grad = grad.contiguous()
         dv = torch.bmm(p.transpose(1, 2), grad)
-        ds = torch._softmax_backward_data(torch.bmm(grad, v.transpose(1, 2)), p, -1, p.dtype)
+        dp = torch.bmm(grad, v.transpose(1, 2))
+        ds = dp.sub_((dp * p).sum(-1, keepdim=True)).mul_(p)               # softmax backward
         dq = torch.bmm(ds, k).mul_(ctx.scale)
         dk = torch.bmm(ds.transpose(1, 2), q).mul_(ctx.scale)
         return dq, dk, dv, None, None
@@ -189,7 +191,10 @@ class FastLlama:
 
     @staticmethod
     def _residual(x: torch.Tensor, inp: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        """x + inp @ w.T in one kernel."""
+        """x + inp @ w.T in one kernel; under autocast as two, so that the residual stream keeps
+        its precision as in `transformers` (autocast would run addmm, addition included, in bf16)."""
+        if torch.is_autocast_enabled(x.device.type):
+            return x + F.linear(inp, w)
         return torch.addmm(x.reshape(-1, x.shape[-1]), inp.reshape(-1, inp.shape[-1]), w.t()).view(x.shape)
 
     def _mlp(self, layer, x) -> torch.Tensor:
