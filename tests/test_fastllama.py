@@ -49,21 +49,23 @@ def test_full_forward_and_gradients_match_transformers():
 
 
 def test_cached_steps_match_full_forward():
-    """Prefill + one-token decoding equals the full forward, with and without shared kv heads, whether
-    decoding reads exactly the keys written so far, a zero-padded minimum, or the whole cache."""
+    """Sampling's decoder (prefill, then one token at a time) equals the full forward, with and
+    without shared kv heads, whether decoding reads exactly the keys written so far, a
+    zero-padded minimum, or the whole cache."""
+    from rigorlab.policy.sampling import _LeanDecoder
+
     for kv_heads in (None, 2):
         m, _ = _model(kv_heads)
-        ids, attn, pos = _left_padded()
+        ids, attn, pos = _left_padded()                  # padding only inside the first 5 tokens
         fast = FastLlama(m)
         for min_keys in (1, 7, 10**6):
             fast.min_keys = min_keys
             with torch.no_grad():
                 full = fast.forward(ids, attn, pos)
-                cache = fast.new_cache(ids.shape[0], ids.shape[1] + 3, torch.float32, "cpu")
-                out = fast.step(ids[:, :5], attn[:, :5], pos[:, :5], cache, 0)
-                torch.testing.assert_close(out, full[:, 4], rtol=1e-5, atol=1e-5)
+                decoder = _LeanDecoder(fast, ids[:, :5], attn[:, :5], ids.shape[1] - 5 + 3, torch.float32, None)
+                torch.testing.assert_close(decoder.first, full[:, 4], rtol=1e-5, atol=1e-5)
                 for t in range(5, ids.shape[1]):
-                    out = fast.step(ids[:, t:t + 1], attn[:, :t + 1], pos[:, t:t + 1], cache, t)
+                    out = decoder.next(ids[:, t], t - 5)
                     torch.testing.assert_close(out, full[:, t], rtol=1e-5, atol=1e-5)
 
 

@@ -217,8 +217,9 @@ class FastLlama:
     def _attend(self, q, k, v, mask, bias) -> torch.Tensor:
         """Attention of head-major q (H, B, Lq, D) over k, v (Hkv, B, Lk, D); output (H, B, Lq, D).
 
-        On the CPU, `_Attention` over (kv-head, row) items, the `rep` query heads that
-        share a kv head stacked as rows; elsewhere the fused SDPA kernel with `mask`.
+        With `bias` (whole sequences on the CPU, and every decoding step), `_Attention` over
+        (kv-head, row) items, the `rep` query heads that share a kv head stacked as rows;
+        otherwise the fused SDPA kernel with `mask`.
         """
         H, B, Lq, D = q.shape
         Hkv, Lk = self.n_kv, k.shape[2]
@@ -250,25 +251,17 @@ class FastLlama:
     def _decode_block(self, layer, w_qkv, x, cos, sin_s, bias, kv, start: int) -> torch.Tensor:
         """One block for one new token per row (x: (B, 1, hidden)) against the cache (Hkv, B, Lmax, D).
 
-        Attention is two batched matmuls over (kv-head, row) items, the `rep` query
-        heads sharing a kv head being the rows of each; `bias` (Hkv*B, 1, Lmax) is additive
-        and hides every key not yet written. At least `min_keys` keys are read (the unwritten
+        Attention is `_attend`'s batched matmuls on every device; `bias` (Hkv*B, 1, Lmax) is
+        additive and hides every key not yet written. At least `min_keys` keys are read (the unwritten
         ones are zeros under a hidden bias): below about 400 multiply-adds per item torch's
         batched matmul leaves BLAS for a loop three times slower.
         """
-        B = x.shape[0]
-        H, Hkv, D = self.n_heads, self.n_kv, self.head_dim
-        q, k, v = (t[:, :, 0] for t in self._qkv(layer, w_qkv, x, cos, sin_s))   # (heads, B, D)
-        kv[0][:, :, start] = k
-        kv[1][:, :, start] = v
+        q, k, v = self._qkv(layer, w_qkv, x, cos, sin_s)                     # (heads, B, 1, D)
+        kv[0][:, :, start] = k[:, :, 0]
+        kv[1][:, :, start] = v[:, :, 0]
         K = min(kv[0].shape[2], max(start + 1, self.min_keys))
-        keys = kv[0][:, :, :K].reshape(Hkv * B, K, D)
-        values = kv[1][:, :, :K].reshape(Hkv * B, K, D)
-        q = q.reshape(Hkv, self.rep, B, D).transpose(1, 2).reshape(Hkv * B, self.rep, D)
-        scores = torch.baddbmm(bias[:, :, :K], q, keys.transpose(1, 2), alpha=D ** -0.5)
-        o = torch.bmm(torch.softmax(scores, dim=-1), values)                 # (Hkv*B, rep, D)
-        o = o.view(Hkv, B, self.rep, D).permute(1, 0, 2, 3).reshape(B, 1, H * D)
-        x = self._residual(x, o, layer.self_attn.o_proj.weight)
+        o = self._attend(q, kv[0][:, :, :K], kv[1][:, :, :K], None, bias[:, :, :K])
+        x = self._residual(x, self._heads_out(o), layer.self_attn.o_proj.weight)
         return self._mlp(layer, x)
 
     def _mask(self, key_mask: torch.Tensor, q_len: int, dtype: torch.dtype) -> torch.Tensor:
@@ -281,13 +274,10 @@ class FastLlama:
         return torch.zeros(allowed.shape, dtype=dtype, device=key_mask.device).masked_fill(
             ~allowed, torch.finfo(dtype).min)[:, None]
 
-    def decode_bias(self, key_mask: torch.Tensor, dtype: torch.dtype, visible: int | None = None) -> torch.Tensor:
-        """Additive (Hkv*B, 1, K) bias over cache positions: hidden keys get the dtype's minimum.
-        `visible`: a position every row sees whatever its mask (the query itself)."""
+    def decode_bias(self, key_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """Additive (Hkv*B, 1, K) bias over cache positions: hidden keys get the dtype's minimum."""
         bias = torch.zeros(key_mask.shape, dtype=dtype, device=key_mask.device)
         bias.masked_fill_(~key_mask.bool(), torch.finfo(dtype).min)
-        if visible is not None:
-            bias[:, visible] = 0
         return bias.repeat(self.n_kv, 1)[:, None]
 
     def _head(self, x: torch.Tensor) -> torch.Tensor:
@@ -369,15 +359,3 @@ class FastLlama:
         for layer, kv, w_qkv in zip(self.layers, cache["kv"], cache["weights"]):
             x = self._decode_block(layer, w_qkv, x, cos, sin_s, bias, kv, start)
         return self._head(x[:, -1])
-
-    def step(self, ids: torch.Tensor, key_mask: torch.Tensor, pos: torch.Tensor, cache, start: int) -> torch.Tensor:
-        """Logits of the LAST position (B, V) for `ids` (B, L) appended at `start` in the cache:
-        a prefill at start 0, one decoding step otherwise. `key_mask` (B, start + L) marks real tokens."""
-        if start == 0:
-            return self.prefill(ids, key_mask, pos, cache)
-        if ids.shape[1] != 1:
-            raise ValueError("after the prompt, the cache takes one token per row at a time")
-        kv = cache["kv"][0][0]
-        keys = torch.zeros((ids.shape[0], kv.shape[2]), dtype=key_mask.dtype, device=key_mask.device)
-        keys[:, :start + 1] = key_mask
-        return self.decode(ids, pos, self.decode_bias(keys, kv.dtype, visible=start), cache, start)
