@@ -58,7 +58,8 @@ def test_fmti_yaml_is_reproducible_from_the_csv() -> None:
 
     packaged = (Path(load_framework.__code__.co_filename).parent / "frameworks" / "fmti-2025.yaml").read_text()
     assert render(build(FMTI_DIR)) == packaged
-    names = [r["Indicator"].strip() for r in csv.DictReader((FMTI_DIR / "Dec2025_indicators.csv").open())]
+    with (FMTI_DIR / "Dec2025_indicators.csv").open(encoding="utf-8", newline="") as f:
+        names = [r["Indicator"].strip() for r in csv.DictReader(f)]
     fw = load_framework("fmti-2025")
     assert [i.id for i in fw.indicators] == names
     assert "CC BY 4.0" in fw.licence and "Bommasani" in fw.licence

@@ -101,17 +101,41 @@ def test_hand_written_backwards_pass_gradcheck():
     B, L, heads, D = 2, 3, 5, 4
     qkv = torch.randn(B, L, heads * D, generator=g, dtype=torch.float64, requires_grad=True)
     angle = torch.randn(B, L, 1, D // 2, generator=g, dtype=torch.float64)
-    cos = torch.cat([angle.cos(), angle.cos()], -1)
-    sin_s = torch.cat([-angle.sin(), angle.sin()], -1)
-    assert torch.autograd.gradcheck(lambda x: _RotaryQKV.apply(x, cos, sin_s, 1, 2, D), (qkv,))
-    assert torch.autograd.gradcheck(lambda x: _RotaryQKV.apply(x, cos, sin_s, 1, 2, D)[0], (qkv,))  # k, v unused
+    rot = torch.polar(torch.ones_like(angle), angle)
+    assert torch.autograd.gradcheck(lambda x: _RotaryQKV.apply(x, rot, 1, 2, D), (qkv,))
+    assert torch.autograd.gradcheck(lambda x: _RotaryQKV.apply(x, rot, 1, 2, D)[0], (qkv,))  # k, v unused
     # v heads pass through unrotated, head-major
-    v = _RotaryQKV.apply(qkv, cos, sin_s, 1, 2, D)[2]
+    v = _RotaryQKV.apply(qkv, rot, 1, 2, D)[2]
     torch.testing.assert_close(v, qkv.view(B, L, heads, D)[:, :, 3:].permute(2, 0, 1, 3))
     x = torch.randn(4, 3, 6, generator=g, dtype=torch.float64, requires_grad=True)
     w = torch.randn(6, generator=g, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda x, w: _RMSNorm.apply(x, w, 1e-6), (x, w))
     torch.testing.assert_close(_RMSNorm.apply(x, w, 1e-6), torch.nn.functional.rms_norm(x, (6,), w, 1e-6))
+
+
+def test_rope_on_interleaved_pairs_is_llamas_rope():
+    """One complex multiplication on pair-interleaved q/k rows = Llama's rotate_half RoPE, and the
+    scores q.k are unchanged by the reordering."""
+    from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
+
+    from rigorlab.policy.fastllama import _rotate, interleave_pairs
+
+    g = torch.Generator().manual_seed(1)
+    B, L, H, D, hidden = 2, 5, 3, 8, 7
+    wq, wk = torch.randn(H * D, hidden, generator=g), torch.randn(H * D, hidden, generator=g)
+    x = torch.randn(B, L, hidden, generator=g)
+    pos = torch.arange(L).expand(B, L)
+    freqs = pos[..., None].float() * (1.0 / 10000 ** (torch.arange(0, D, 2).float() / D))   # (B, L, D/2)
+    emb = torch.cat([freqs, freqs], -1)
+    q_ref, k_ref = apply_rotary_pos_emb((x @ wq.T).view(B, L, H, D).transpose(1, 2),
+                                        (x @ wk.T).view(B, L, H, D).transpose(1, 2), emb.cos(), emb.sin())
+    rot = torch.polar(torch.ones_like(freqs), freqs)[:, :, None]
+    q, k = torch.empty(B, L, H, D), torch.empty(B, L, H, D)
+    _rotate((x @ interleave_pairs(wq, H).T).view(B, L, H, D), rot, q)
+    _rotate((x @ interleave_pairs(wk, H).T).view(B, L, H, D), rot, k)
+    halves = torch.cat([torch.arange(0, D, 2), torch.arange(1, D, 2)])  # pairs back to halves
+    torch.testing.assert_close(q[..., halves].transpose(1, 2), q_ref)
+    torch.testing.assert_close(q.transpose(1, 2) @ k.transpose(1, 2).mT, q_ref @ k_ref.mT)
 
 
 def test_grouped_sampling_equals_row_by_row_sampling():

@@ -119,3 +119,25 @@ def test_exact_token_kl_shapes():
     b = torch.log_softmax(torch.randn(2, 3, 5), -1)
     assert exact_token_kl(a, b, "reverse").shape == (2, 3)
     assert (exact_token_kl(a, b, "forward") >= -1e-7).all()
+
+
+def test_kl_diagnostics_are_the_exact_kls_and_entropy_over_real_tokens():
+    """The logged exact KLs and entropy are masked means of exact_token_kl and -sum p log p,
+    computed independently here with torch.distributions."""
+    from rigorlab.rl.regularisers import kl_diagnostics
+
+    g = torch.Generator().manual_seed(3)
+    q = torch.log_softmax(torch.randn(4, 6, 9, generator=g, dtype=torch.float64) * 2, -1)
+    p = torch.log_softmax(torch.randn(4, 6, 9, generator=g, dtype=torch.float64) * 2, -1)
+    mask = (torch.rand(4, 6, generator=g) > 0.3).double()
+    mask[:, 0] = 1
+    lq, lp = q.gather(-1, torch.zeros(4, 6, 1, dtype=torch.long)).squeeze(-1), p[..., 0]
+    batch = TokenBatch(logp=lq, old_logp=lq, advantages=torch.zeros_like(lq), mask=mask, group_size=2,
+                       ref_logp=lp, full_logp=q, ref_full_logp=p)
+    out = kl_diagnostics(batch)
+    dq, dp = torch.distributions.Categorical(logits=q), torch.distributions.Categorical(logits=p)
+    real = mask.bool()
+    assert out["kl/reverse_exact"] == pytest.approx(torch.distributions.kl_divergence(dq, dp)[real].mean().item())
+    assert out["kl/forward_exact"] == pytest.approx(torch.distributions.kl_divergence(dp, dq)[real].mean().item())
+    assert out["entropy"] == pytest.approx(dq.entropy()[real].mean().item())
+    assert out["kl/reverse_exact"] != pytest.approx(out["kl/forward_exact"])   # directions not swapped

@@ -55,9 +55,9 @@ def test_training_raises_accuracy_above_reference(tmp_path):
     assert summary["trained"]["beta_used"] == pytest.approx(cfg.grpo.beta)   # read by studies and reports
 
 
-def _cli(args, env):
-    return subprocess.Popen([sys.executable, "-m", "rigorlab.cli", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _cli(args, env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rigorlab.cli", *args], env=env, timeout=600,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def test_sigkill_then_resume_matches_uninterrupted(tmp_path):
@@ -65,9 +65,10 @@ def test_sigkill_then_resume_matches_uninterrupted(tmp_path):
     sets = [x for s in FAST + ["grpo.steps=14", "save_every=3", "eval.samples=4", "eval.ks=[1]"]
             for x in ("--set", s)]
     full = _cli(["train", "--out", str(tmp_path / "full"), "--no-docs", *sets], env)
-    assert full.wait(timeout=600) == 0, full.stderr.read().decode()[-2000:]
+    assert full.returncode == 0, full.stderr.decode()[-2000:]
 
-    killed = _cli(["train", "--out", str(tmp_path / "killed"), "--no-docs", *sets], env)
+    killed = subprocess.Popen([sys.executable, "-m", "rigorlab.cli", "train", "--out", str(tmp_path / "killed"),
+                               "--no-docs", *sets], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     log = tmp_path / "killed" / "metrics.jsonl"
     deadline = time.time() + 300
     while time.time() < deadline and len(read_jsonl(log)) < 7:
@@ -77,7 +78,7 @@ def test_sigkill_then_resume_matches_uninterrupted(tmp_path):
     assert len(read_jsonl(log)) < 14, "the run finished before it could be killed"
 
     resumed = _cli(["train", "--out", str(tmp_path / "killed"), "--resume", "--no-docs", *sets], env)
-    assert resumed.wait(timeout=600) == 0, resumed.stderr.read().decode()[-2000:]
+    assert resumed.returncode == 0, resumed.stderr.decode()[-2000:]
     a = _strip(read_jsonl(tmp_path / "full" / "metrics.jsonl"))
     b = _strip(read_jsonl(log))
     assert [r["step"] for r in b] == list(range(14))

@@ -133,13 +133,18 @@ CREDIT = (
 )
 
 
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def build(fmti_dir: Path) -> dict:
     """The framework as a plain mapping, validated against the schema."""
-    rows = list(csv.DictReader((fmti_dir / "Dec2025_indicators.csv").open(encoding="utf-8")))
+    rows = _read_csv(fmti_dir / "Dec2025_indicators.csv")
     old = {
         r["Indicator"].strip(): [r[k].strip() for k in ("Keyword 1", "Keyword 2", "Keyword 3", "Keyword 4")
                                  if r.get(k, "").strip()]
-        for r in csv.DictReader((fmti_dir / "fmti-keywords.csv").open(encoding="utf-8"))
+        for r in _read_csv(fmti_dir / "fmti-keywords.csv")
     }
     sections: dict[str, dict] = {}
     indicators = []

@@ -151,11 +151,14 @@ def kl_diagnostics(batch: TokenBatch) -> dict[str, float]:
         lw = (batch.ref_logp - batch.logp).detach()
         out["kl/k1"] = batch.masked_mean(k1(lw)).item()
         out["kl/k3"] = batch.masked_mean(k3(lw)).item()
-    if batch.full_logp is not None and batch.ref_full_logp is not None:
-        q, p = batch.full_logp.detach(), batch.ref_full_logp
-        out["kl/reverse_exact"] = batch.masked_mean(exact_token_kl(q, p, "reverse")).item()
-        out["kl/forward_exact"] = batch.masked_mean(exact_token_kl(q, p, "forward")).item()
-    if batch.full_logp is not None:
-        q = batch.full_logp.detach()
-        out["entropy"] = batch.masked_mean(-(q.exp() * q).sum(-1)).item()
+    if batch.full_logp is None:
+        return out
+    q = batch.full_logp.detach()
+    q_prob = q.exp()                                  # one pass each over (B, T, V), shared below
+    out["entropy"] = batch.masked_mean(-(q_prob * q).sum(-1)).item()
+    if batch.ref_full_logp is not None:
+        p = batch.ref_full_logp
+        d = q - p                                     # exact_token_kl's two directions, sharing q - p
+        out["kl/reverse_exact"] = batch.masked_mean((q_prob * d).sum(-1)).item()
+        out["kl/forward_exact"] = batch.masked_mean(-(p.exp() * d).sum(-1)).item()
     return out
