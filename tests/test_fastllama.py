@@ -229,3 +229,17 @@ def test_bf16_autocast_forward_and_backward():
         grads = torch.autograd.grad(gather_tokens(low, ro.completion_ids)[real].sum(), params, allow_unused=True)
         assert all(g is None or torch.isfinite(g).all() for g in grads)
     assert residual_dtypes == {torch.float32}        # the residual stream keeps float32, as in transformers
+
+
+def test_supports_only_the_plain_llama_it_computes():
+    """Models the lean forward would compute differently fall back to the `transformers` forward."""
+    from transformers import LlamaConfig
+
+    m, _ = _model()
+    base = m.config.to_dict()
+    assert supports(m)
+    for change in ({"attention_bias": True}, {"mlp_bias": True}, {"hidden_act": "gelu"},
+                   {"rope_parameters": {"rope_type": "linear", "factor": 2.0, "rope_theta": 10000.0}},
+                   {"rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.5}}):
+        cfg = LlamaConfig(**{**base, **change})
+        assert not supports(type("M", (), {"config": cfg})()), change

@@ -34,13 +34,14 @@ import torch.nn.functional as F
 
 
 def supports(model) -> bool:
-    """Plain Llama: default RoPE, no biases, SiLU MLP, no sliding window."""
+    """Plain Llama: default RoPE over the whole head, no biases, SiLU MLP, no sliding window."""
     cfg = getattr(model, "config", None)
     if cfg is None or getattr(cfg, "model_type", None) != "llama":
         return False
     rope = getattr(cfg, "rope_parameters", None) or getattr(cfg, "rope_scaling", None) or {}
-    return (rope.get("rope_type", "default") == "default" and not cfg.attention_bias and not cfg.mlp_bias
-            and cfg.hidden_act == "silu" and getattr(cfg, "pretraining_tp", 1) == 1)
+    partial = rope.get("partial_rotary_factor", getattr(cfg, "partial_rotary_factor", 1.0))
+    return (rope.get("rope_type", "default") == "default" and partial in (None, 1.0) and not cfg.attention_bias
+            and not cfg.mlp_bias and cfg.hidden_act == "silu" and getattr(cfg, "pretraining_tp", 1) == 1)
 
 
 def _pairs_viewable(t: torch.Tensor) -> bool:
