@@ -11,6 +11,7 @@ fraction of this machine's single-thread fp32 matmul rate.
 
     python benchmarks/bench_step.py                 # rigorlab only (TRL column '-')
     /path/to/venv-with-trl/bin/python benchmarks/bench_step.py   # both, side by side
+    ... bench_step.py --rounds 3      # median round and range over 3 alternating rounds
 
 TRL is never a dependency of rigorlab; install it in a separate environment
 (`python -m venv --system-site-packages V && V/bin/pip install trl`).
@@ -176,31 +177,54 @@ def bench_trl(model_dir: Path, prompts: int, gens: int, steps: int, warmup: int)
             "completions_per_cpu_s": prompts * gens / per_cpu, "cpu_s": per_cpu}
 
 
+def _row(shape: str, target: float, r: dict, t: dict | None, peak: float) -> str:
+    ours = f"{r['completions_per_cpu_s']:.0f} ({r['completions_per_s']:.0f})"
+    trl_cps = f"{t['completions_per_cpu_s']:.0f} ({t['completions_per_s']:.0f})" if t else "-"
+    ratio = f"{r['completions_per_cpu_s'] / t['completions_per_cpu_s']:.2f}x" if t else "-"
+    return (f"{shape:>8} {ours:>19} {trl_cps:>15} {ratio:>7} {f'>={target}x':>7} "
+            f"{r['outside_model_share']:>14.1%} {r['flop_rate_cpu'] / peak:>17.1%} "
+            f"{r['generation_s'] / r['step_s']:>10.1%}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure each shape this many times, rigorlab and TRL alternating, and print the "
+                         "median round and the range (the machine's noise, in one command)")
     args = ap.parse_args()
+    if min(args.steps, args.rounds) < 1 or args.warmup < 0:
+        ap.error("--steps and --rounds must be at least 1 and --warmup at least 0")
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = Path(tmp) / "tiny"
         params = make_model(model_dir)
         peak = matmul_rate()
         print(f"model: Llama, {params:,} parameters; {NEW_TOKENS} new tokens; 1 thread; "
-              f"single-thread fp32 matmul rate {peak / 1e9:.1f} GFLOP/s (512x512)")
+              f"single-thread fp32 matmul rate {peak / 1e9:.1f} GFLOP/s (512x512; the FLOP rate column "
+              "divides by the best of this and a re-measurement after each shape)")
         print("c/s = completions per second of process CPU time (one thread, so CPU time = compute time;"
               " robust when other jobs share the machine); wall-clock c/s in brackets")
         head = f"{'shape':>8} {'rigorlab c/s':>19} {'TRL c/s':>15} {'ratio':>7} {'target':>7} " \
                f"{'outside model':>14} {'FLOP rate/matmul':>17} {'gen share':>10}"
         print(head)
         for (p, g), target in zip(SHAPES, (3.0, 1.5)):
-            r = bench_rigorlab(model_dir, p, g, args.steps, args.warmup)
-            t = bench_trl(model_dir, p, g, args.steps, args.warmup)
-            ours = f"{r['completions_per_cpu_s']:.0f} ({r['completions_per_s']:.0f})"
-            trl_cps = f"{t['completions_per_cpu_s']:.0f} ({t['completions_per_s']:.0f})" if t else "-"
-            ratio = f"{r['completions_per_cpu_s'] / t['completions_per_cpu_s']:.2f}x" if t else "-"
-            print(f"{f'{p}x{g}':>8} {ours:>19} {trl_cps:>15} {ratio:>7} {f'>={target}x':>7} "
-                  f"{r['outside_model_share']:>14.1%} {r['flop_rate_cpu'] / peak:>17.1%} "
-                  f"{r['generation_s'] / r['step_s']:>10.1%}", flush=True)
+            rounds = [(bench_rigorlab(model_dir, p, g, args.steps, args.warmup),
+                       bench_trl(model_dir, p, g, args.steps, args.warmup)) for _ in range(args.rounds)]
+            if not all(t for _, t in rounds):                  # TRL absent (or it failed in a round)
+                rounds = [(r, None) for r, _ in rounds]
+            key = (lambda rt: rt[0]["completions_per_cpu_s"] / rt[1]["completions_per_cpu_s"]) if rounds[0][1] \
+                else (lambda rt: rt[0]["completions_per_cpu_s"])
+            rounds.sort(key=key)
+            r, t = rounds[len(rounds) // 2]
+            peak = max(peak, matmul_rate())          # the machine's best, re-measured beside each shape
+            print(_row(f"{p}x{g}", target, r, t, peak), flush=True)
+            if args.rounds > 1:
+                flop = sorted(x["flop_rate_cpu"] / peak for x, _ in rounds)
+                lo, hi = key(rounds[0]), key(rounds[-1])
+                spread = f"ratio {lo:.2f}-{hi:.2f}x" if rounds[0][1] else f"rigorlab {lo:.0f}-{hi:.0f} c/s"
+                print(f"{'':>8} median of {args.rounds} rounds; range: {spread}, "
+                      f"FLOP rate/matmul {flop[0]:.1%}-{flop[-1]:.1%}", flush=True)
         if "trl" not in sys.modules:
             print("(TRL not importable in this environment: run this script with a Python that has trl installed)")
 
