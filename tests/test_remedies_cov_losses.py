@@ -15,11 +15,10 @@ from rigorlab.rl.cov_losses import (
     ClipCov,
     KLCov,
     batch_seed,
-    clip_higher_released,
     n_selected,
     token_covariance,
 )
-from rigorlab.rl.policy_loss import PPOClip
+from rigorlab.rl.policy_loss import PPOClip, clip_higher_released
 
 
 def make_batch(logp, adv, mask=None, old=None):
@@ -152,3 +151,18 @@ def test_parameters_and_config():
     assert (loss.lb, loss.ub) == (1.0, 5.0)
     kl = build_components(build_config({"loss": {"name": "kl_cov"}})).policy_loss
     assert (kl.k_ratio, kl.coef, kl.clip_others) == (2e-3, 1.0, False)
+
+
+@pytest.mark.parametrize("eps_high", [None, 0.28])
+def test_cov_losses_log_the_clip_higher_share_of_the_surrogate(eps_high):
+    """Clip-Cov and KL-Cov report the surrogate's clip-higher share (0 with a symmetric clip)."""
+    g = torch.Generator().manual_seed(5)
+    logp = torch.randn(4, 6, generator=g, dtype=torch.float64) * 0.3
+    old = logp - 0.25 * torch.rand(4, 6, generator=g, dtype=torch.float64)       # ratios in (1, 1.28]
+    batch = make_batch(logp.tolist(), torch.randn(4, 6, generator=g).tolist(), old=old.tolist())
+    expected = 0.0 if eps_high is None else batch.masked_mean(clip_higher_released(
+        torch.exp(batch.logp - batch.old_logp), batch.advantages, 0.2, eps_high)).item()
+    for loss in (ClipCov(epsilon_high=eps_high), KLCov(epsilon_high=eps_high)):
+        assert loss.token_loss(batch)[1]["clip_ratio/higher_released"] == pytest.approx(expected)
+    if eps_high is not None:
+        assert expected > 0                                   # the case is not vacuous

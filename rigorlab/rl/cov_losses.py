@@ -39,7 +39,7 @@ import torch
 
 from rigorlab.errors import UserError
 from rigorlab.rl.batch import TokenBatch
-from rigorlab.rl.policy_loss import POLICY_LOSSES, PPOClip, clip_higher_released
+from rigorlab.rl.policy_loss import POLICY_LOSSES, PPOClip
 
 
 def token_covariance(logp: torch.Tensor, adv: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -61,6 +61,12 @@ def batch_seed(seed: int, *tensors: torch.Tensor) -> int:
     for t in tensors:
         h.update(t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
     return int.from_bytes(h.digest()[:8], "little") & (2**63 - 1)
+
+
+def _log_clip_higher(metrics: dict[str, float]) -> None:
+    """The Cov losses always log `clip_ratio/higher_released`: `PPOClip.surrogate` measured it when
+    epsilon_high > epsilon; with a symmetric clip no token lies in (1 + eps, 1 + eps], so it is 0."""
+    metrics.setdefault("clip_ratio/higher_released", 0.0)
 
 
 def _check_ratio(name: str, value: float) -> None:
@@ -100,12 +106,10 @@ class ClipCov(PPOClip):
         loss = -torch.minimum(unclipped, clipped)
         with torch.no_grad():
             picked, n_cand = self.select(batch, clipped < unclipped)
-            ratio = torch.exp(batch.logp - batch.old_logp)
             n_real = batch.mask.sum().clamp_min(1.0).item()
             metrics["clip_cov/token_frac"] = float(picked.sum().item() / n_real)
             metrics["clip_cov/candidate_frac"] = float(n_cand / n_real)
-            metrics["clip_ratio/higher_released"] = batch.masked_mean(
-                clip_higher_released(ratio, batch.advantages, self.eps_low, self.eps_high)).item()
+            _log_clip_higher(metrics)
         # stop the gradient, keep the value (so the reported loss stays comparable)
         return torch.where(picked, loss.detach(), loss), metrics
 
@@ -140,11 +144,9 @@ class KLCov(PPOClip):
         abs_log_ratio = (batch.logp - batch.old_logp).abs()
         with torch.no_grad():
             picked = self.select(batch)
-            ratio = torch.exp(batch.logp - batch.old_logp)
             metrics["kl_cov/token_frac"] = batch.masked_mean(picked.float()).item()
             n_pick = picked.sum().clamp_min(1)
             metrics["kl_cov/abs_log_ratio_selected"] = float((abs_log_ratio * picked).sum().item() / n_pick.item())
-            metrics["clip_ratio/higher_released"] = batch.masked_mean(
-                clip_higher_released(ratio, batch.advantages, self.eps_low, self.eps_high)).item()
+            _log_clip_higher(metrics)
         loss = torch.where(picked, -unclipped + self.coef * abs_log_ratio, base)
         return loss, metrics
