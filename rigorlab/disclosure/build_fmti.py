@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 from pathlib import Path
 
 import yaml
 
 from rigorlab.disclosure.schema import Framework, slug
+from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_text
 
 # The keyword file is from the 2023 edition, whose indicators were renamed or
@@ -133,18 +135,22 @@ CREDIT = (
 )
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+def read_fmti_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of one FMTI CSV file; an unreadable file is a UserError naming it."""
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            return list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UserError(f"cannot read FMTI file {path}: {exc}.") from exc
 
 
 def build(fmti_dir: Path) -> dict:
     """The framework as a plain mapping, validated against the schema."""
-    rows = _read_csv(fmti_dir / "Dec2025_indicators.csv")
+    rows = read_fmti_csv(fmti_dir / "Dec2025_indicators.csv")
     old = {
         r["Indicator"].strip(): [r[k].strip() for k in ("Keyword 1", "Keyword 2", "Keyword 3", "Keyword 4")
                                  if r.get(k, "").strip()]
-        for r in _read_csv(fmti_dir / "fmti-keywords.csv")
+        for r in read_fmti_csv(fmti_dir / "fmti-keywords.csv")
     }
     sections: dict[str, dict] = {}
     indicators = []
@@ -204,7 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("fmti_dir", type=Path)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "frameworks" / "fmti-2025.yaml")
     args = ap.parse_args(argv)
-    atomic_write_text(args.out, render(build(args.fmti_dir)))
+    try:
+        atomic_write_text(args.out, render(build(args.fmti_dir)))
+    except UserError as exc:
+        print(f"build_fmti: error: {exc}", file=sys.stderr)
+        return 2
     print(f"wrote {args.out}")
     return 0
 

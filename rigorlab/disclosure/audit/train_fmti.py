@@ -19,7 +19,6 @@ rewrites `fmti_model.json`; the same inputs give byte-identical output.
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import sys
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from rigorlab.disclosure.audit.features import (
     passage_stats,
 )
 from rigorlab.disclosure.audit.profiles import TOP_TERMS, AnswerProfiles, build_profiles
+from rigorlab.disclosure.build_fmti import read_fmti_csv
 from rigorlab.disclosure.schema import slug
 from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_json
@@ -65,14 +65,6 @@ class Example:
     label: int
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            return list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise UserError(f"cannot read FMTI file {path}: {exc}.") from exc
-
-
 def report_files(reference: Path) -> list[Path]:
     files = sorted((reference / "reports").glob("*_fmtransparencyreport_*.csv"))
     if not files:
@@ -87,11 +79,11 @@ def developer_name(report: Path) -> str:
 
 def load_examples(reference: Path = DEFAULT_REFERENCE) -> list[Example]:
     """Every (developer, indicator) pair of the reports, with its subdomain and human score."""
-    meta = {r["Indicator"].strip(): r for r in _read_csv(reference / "Dec2025_indicators.csv")}
+    meta = {r["Indicator"].strip(): r for r in read_fmti_csv(reference / "Dec2025_indicators.csv")}
     out: list[Example] = []
     for f in report_files(reference):
         dev = developer_name(f)
-        for row in _read_csv(f):
+        for row in read_fmti_csv(f):
             name = row["Indicator"].strip()
             m = meta.get(name, {})
             out.append(Example(
@@ -108,7 +100,7 @@ def load_examples(reference: Path = DEFAULT_REFERENCE) -> list[Example]:
 def load_scores(reference: Path = DEFAULT_REFERENCE) -> dict[str, dict[str, int]]:
     """slug(indicator) -> {developer: 0/1} from Dec2025_scores.csv (13 developers)."""
     table: dict[str, dict[str, int]] = {}
-    for row in _read_csv(reference / "Dec2025_scores.csv"):
+    for row in read_fmti_csv(reference / "Dec2025_scores.csv"):
         name = row.pop("Indicator").strip()
         table[slug(name)] = {d.strip(): int(v) for d, v in row.items() if v not in (None, "")}
     return table
