@@ -222,10 +222,13 @@ class FastLlama:
         return torch.cat([interleave_pairs(a.q_proj.weight, self.n_heads),
                           interleave_pairs(a.k_proj.weight, self.n_kv), a.v_proj.weight])
 
+    def _project_qkv(self, layer, w_qkv, x) -> torch.Tensor:
+        """The block's normalised input times the stacked qkv weights, (B, L, (H + 2 Hkv) * D)."""
+        return F.linear(self._rms(x, layer.input_layernorm.weight), w_qkv)
+
     def _qkv(self, layer, w_qkv, x, rot) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Rotated q, k and v of x (B, L, hidden), head-major: (H, B, L, D), (Hkv, B, L, D) twice."""
-        qkv = F.linear(self._rms(x, layer.input_layernorm.weight), w_qkv)
-        return _RotaryQKV.apply(qkv, rot, self.n_heads, self.n_kv, self.head_dim)
+        return _RotaryQKV.apply(self._project_qkv(layer, w_qkv, x), rot, self.n_heads, self.n_kv, self.head_dim)
 
     @staticmethod
     def _residual(x: torch.Tensor, inp: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -301,7 +304,7 @@ class FastLlama:
         written straight into the cache (no gradient flows through decoding).
         """
         B, D, n_q, n_kv = x.shape[0], self.head_dim, self.n_heads, self.n_kv
-        qkv = F.linear(self._rms(x, layer.input_layernorm.weight), w_qkv).view(B, 1, -1, D)
+        qkv = self._project_qkv(layer, w_qkv, x).view(B, 1, -1, D)
         q = qkv.new_empty((n_q, B, 1, D))
         _rotate(qkv[:, :, :n_q], rot, q.permute(1, 2, 0, 3))
         _rotate(qkv[:, :, n_q:n_q + n_kv], rot, kv[0][:, :, start:start + 1].permute(1, 2, 0, 3))

@@ -201,7 +201,7 @@ def _curves(res: StudyResults, arms: list[str]) -> dict:
 
 def _distribution_figure(res: StudyResults, names: list[str], label_of: dict[str, str], group: str,
                          colors: dict) -> str:
-    from rigorlab.study.optima import mara_tau
+    from rigorlab.rl.mara import mara_tau
     from rigorlab.theory.optima import optimum_logp
 
     prompts = res.optima.get(group) or {}
