@@ -71,10 +71,8 @@ def _make(desc, gen: torch.Generator):
     size = offset + 1 + sum((n - 1) * s for n, s in zip(shape, stride) if n > 0)
     if dtype.is_floating_point or dtype.is_complex:
         base = torch.rand(size, dtype=dtype, generator=gen) + 0.5      # no zeros: logs, rsqrt stay finite
-    elif dtype == torch.bool:
-        base = torch.zeros(size, dtype=dtype)
     else:
-        base = torch.zeros(size, dtype=dtype)                          # valid indices everywhere
+        base = torch.zeros(size, dtype=dtype)                          # masks off, indices valid
     return base.as_strided(shape, stride, offset)
 
 
