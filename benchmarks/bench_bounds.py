@@ -31,7 +31,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench_step import NEW_TOKENS, SHAPES, bench_trl, make_model  # also pins one thread
+from bench_step import SHAPES, bench_trl, fastest, make_model, warm_trainer  # also pins one thread
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -84,12 +84,7 @@ def _replay_seconds(func, flat_desc, spec, reps: int) -> float | None:
         args, kwargs = tree_unflatten([_make(d, gen) for d in flat_desc], spec)
         with torch.inference_mode():
             func(*args, **kwargs)
-            best = float("inf")
-            for _ in range(reps):
-                t = time.perf_counter()
-                func(*args, **kwargs)
-                best = min(best, time.perf_counter() - t)
-        return best
+            return fastest(lambda: func(*args, **kwargs), reps)
     except Exception:                                                   # noqa: BLE001 - counted as unreplayable
         return None
 
@@ -99,26 +94,11 @@ def _null_call_seconds(reps: int = 2000) -> float:
     x = torch.zeros(1)
     op = torch.ops.aten.alias.default
     with torch.inference_mode():
-        best = float("inf")
-        for _ in range(reps):
-            t = time.perf_counter()
-            op(x)
-            best = min(best, time.perf_counter() - t)
-    return best
+        return fastest(lambda: op(x), reps)
 
 
 def bound(model_dir: Path, prompts: int, gens: int, steps: int, reps: int) -> dict:
-    from rigorlab.config import load_config
-    from rigorlab.rl.trainer import GRPOTrainer
-
-    cfg = load_config(None, [f"policy.model={model_dir}", "grpo.beta=0.04", "grpo.kl.estimator=k3",
-                             f"grpo.max_new_tokens={NEW_TOKENS}", f"grpo.prompts_per_step={prompts}",
-                             f"grpo.num_generations={gens}", f"grpo.steps={steps + 8}", "threads=1"])
-    with tempfile.TemporaryDirectory() as tmp:
-        tr = GRPOTrainer(cfg, Path(tmp) / "run")
-        tr.setup()
-        for _ in range(3):
-            tr.train_step()
+    with warm_trainer(model_dir, prompts, gens, steps + 1, warmup=3) as tr:
         real = []
         for _ in range(steps):
             c = time.process_time()

@@ -49,15 +49,20 @@ def make_model(dir_: Path) -> int:
     return count_parameters(model)
 
 
-def matmul_rate(n: int = 512, reps: int = 30) -> float:
-    """Single-thread fp32 matmul FLOP/s on square n x n matrices (best of reps)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def fastest(fn, reps: int) -> float:
+    """The fastest of `reps` timed calls of fn(), in seconds (the least disturbed by other work)."""
     best = float("inf")
     for _ in range(reps):
         t = time.perf_counter()
-        a @ b
+        fn()
         best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best
+    return best
+
+
+def matmul_rate(n: int = 512, reps: int = 30) -> float:
+    """Single-thread fp32 matmul FLOP/s on square n x n matrices (best of reps)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    return 2 * n**3 / fastest(lambda: a @ b, reps)
 
 
 class ForwardTimer:
@@ -93,19 +98,28 @@ class ForwardTimer:
         self.total += time.perf_counter() - self._t
 
 
-def bench_rigorlab(model_dir: Path, prompts: int, gens: int, steps: int, warmup: int) -> dict:
-    from torch.utils.flop_counter import FlopCounterMode
-
+@contextlib.contextmanager
+def warm_trainer(model_dir: Path, prompts: int, gens: int, steps: int, warmup: int):
+    """rigorlab's GRPOTrainer in the benchmarked setting (beta 0.04, k3 in the loss, NEW_TOKENS new
+    tokens, one thread), set up in a temporary run directory with `warmup` steps taken and room
+    for `steps` more."""
     from rigorlab.rl.trainer import GRPOTrainer
 
     cfg = load_config(None, [f"policy.model={model_dir}", "grpo.beta=0.04", "grpo.kl.estimator=k3",
                              f"grpo.max_new_tokens={NEW_TOKENS}", f"grpo.prompts_per_step={prompts}",
-                             f"grpo.num_generations={gens}", f"grpo.steps={steps + warmup + 1}", "threads=1"])
+                             f"grpo.num_generations={gens}", f"grpo.steps={steps + warmup}", "threads=1"])
     with tempfile.TemporaryDirectory() as tmp:
         tr = GRPOTrainer(cfg, Path(tmp) / "run")
         tr.setup()
         for _ in range(warmup):
             tr.train_step()
+        yield tr
+
+
+def bench_rigorlab(model_dir: Path, prompts: int, gens: int, steps: int, warmup: int) -> dict:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with warm_trainer(model_dir, prompts, gens, steps + 1, warmup) as tr:
         with FlopCounterMode(display=False) as counter:
             tr.train_step()
         flops = counter.get_total_flops()
