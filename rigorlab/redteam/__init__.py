@@ -1,0 +1,1 @@
+"""Dynamic safety testing: targets, goals, static suites and adaptive campaigns."""
