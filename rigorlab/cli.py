@@ -13,15 +13,19 @@ import sys
 
 import typer
 
-from rigorlab.errors import UserError
+from rigorlab import userpaths
+from rigorlab.errors import UserError, allocation_failure_sentence
+from rigorlab.extras import missing_extra_sentence
 
 COMMAND_MODULES = (
-    "rigorlab.rl.commands",          # train, pretrain
+    "rigorlab.pipeline.commands",    # train
+    "rigorlab.rl.commands",          # pretrain, config
     "rigorlab.theory.commands",      # theory
     "rigorlab.metrics.commands",     # diversity
     "rigorlab.disclosure.commands",  # frameworks, card
     "rigorlab.disclosure.audit_commands",  # audit
-    "rigorlab.study.commands",       # run, runs, report, study
+    "rigorlab.report.commands",      # run, report
+    "rigorlab.study.commands",       # runs, study
 )
 
 app = typer.Typer(
@@ -45,12 +49,36 @@ _register_all()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app, mapping user mistakes to one line on stderr."""
+    """Entry point: run the app, mapping user mistakes to one line on stderr.
+
+    This is the one place where an operating-system error on a path, a file
+    that is not UTF-8, a missing optional extra or a failed allocation becomes
+    a sentence (rigorlab.userpaths, rigorlab.extras, rigorlab.errors) instead
+    of a traceback; commands need no try/except of their own for these.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        rc = app(args=argv, standalone_mode=False)   # a `typer.Exit(n)` comes back as n here
+        rc = app(args=args, standalone_mode=False)   # a `typer.Exit(n)` comes back as n here
     except UserError as exc:
         typer.echo(f"rigorlab: error: {exc}", err=True)
         return 2
+    except UnicodeDecodeError as exc:
+        return _fail(userpaths.decode_error_sentence(exc, args))
+    except ModuleNotFoundError as exc:
+        sentence = missing_extra_sentence(exc)
+        if sentence is None:
+            raise
+        return _fail(sentence)
+    except OSError as exc:
+        sentence = userpaths.os_error_sentence(exc)
+        if sentence is None:
+            raise
+        return _fail(sentence)
+    except (MemoryError, RuntimeError) as exc:
+        sentence = allocation_failure_sentence(exc)
+        if sentence is None:
+            raise
+        return _fail(sentence)
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
@@ -62,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
         raise
     return rc if isinstance(rc, int) else 0
+
+
+def _fail(sentence: str) -> int:
+    """Print one line (no newlines inside) on stderr; exit status 2."""
+    typer.echo(f"rigorlab: error: {' '.join(sentence.split())}", err=True)
+    return 2
 
 
 if __name__ == "__main__":

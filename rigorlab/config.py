@@ -127,6 +127,9 @@ class TrainConfig(_Strict):
         t = self.policy.tiny
         if t.hidden_size % t.num_attention_heads:
             raise ValueError("policy.tiny.hidden_size must be a multiple of policy.tiny.num_attention_heads")
+        problem = _completion_budget_problem(self)
+        if problem:
+            raise ValueError(problem)
         return self
 
     def hash(self) -> str:
@@ -134,16 +137,38 @@ class TrainConfig(_Strict):
         return config_hash(self.model_dump(mode="json"))
 
 
+def _completion_budget_problem(cfg: TrainConfig) -> str | None:
+    """Why the completion length cannot run on this model and machine (rigorlab.budget), or None."""
+    from rigorlab.budget import TINY_VOCAB, ModelShape, completion_budget_problem, hf_model_shape
+
+    g = cfg.grpo
+    field = "grpo.max_completion_length" if hasattr(g, "max_completion_length") else "grpo.max_new_tokens"
+    tokens = int(getattr(g, field.split(".")[1]))
+    if cfg.policy.model == "tiny":
+        t = cfg.policy.tiny
+        shape = ModelShape(context=t.max_position_embeddings, vocab=TINY_VOCAB, hidden=t.hidden_size,
+                           layers=t.num_hidden_layers, intermediate=t.intermediate_size)
+    else:
+        shape = hf_model_shape(cfg.policy.model)
+    sequences = max(g.prompts_per_step * g.num_generations, cfg.eval.samples)
+    return completion_budget_problem(field, tokens, shape, sequences, cfg.device)
+
+
 def config_hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _format_error(source: str, exc: ValidationError) -> str:
+def _format_error(source: str, exc: ValidationError, overrides: list[str] | None = None) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
     msg = err["msg"].removeprefix("Value error, ")
     if not loc:
         return f"{source}: {msg}"
+    for item in overrides or []:   # a value that came from --set is the --set argument's fault
+        key = item.partition("=")[0].strip()
+        if key == loc or loc.startswith(key + "."):
+            source = f"--set {item}"
+            break
     if err["type"] == "extra_forbidden":
         return f"{source}: unknown field {loc!r}"
     got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
@@ -180,6 +205,8 @@ def parse_overrides(items: list[str]) -> list[tuple[str, Any]]:
 def read_yaml_mapping(path: str | Path, kind: str = "config file") -> dict:
     """Read a YAML file that must hold a mapping; UserError names the file (as `kind`) and line."""
     p = Path(path)
+    if p.is_dir():
+        raise UserError(f"{kind} {p} is a directory, not a file")
     if not p.is_file():
         raise UserError(f"{kind} {p} does not exist")
     try:
@@ -190,8 +217,8 @@ def read_yaml_mapping(path: str | Path, kind: str = "config file") -> dict:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
         raise UserError(f"{p}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if data is None:
-        data = {}
+    if data is None:   # an empty file is more often a mistake than a wish for the defaults
+        raise UserError(f"{kind} {p} is empty: give at least one field (or leave the file out for the defaults)")
     if not isinstance(data, dict):
         raise UserError(f"{p}: the top level must be a mapping of fields")
     return data
@@ -204,7 +231,7 @@ def build_config(data: dict, source: str = "config", overrides: list[str] | None
     try:
         return TrainConfig.model_validate(data)
     except ValidationError as exc:
-        raise UserError(_format_error(source, exc)) from None
+        raise UserError(_format_error(source, exc, overrides)) from None
 
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> TrainConfig:
