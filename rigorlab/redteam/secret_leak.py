@@ -122,11 +122,31 @@ class SecretMatcher:
             span = finder()
             if span:
                 return Match(*span, name)
-        k = self.longest_prefix(response)
-        if k >= self.prefix_needed and k < len(self.norm):
-            span = _find_normalised(response, self.norm[:k])
-            assert span is not None
+        span = self._prefix(response)
+        if span:
+            k = len(normalise(response[span[0]:span[1]]))
             return Match(*span, f"prefix ({k} of {len(self.norm)} characters)")
+        return None
+
+    def _prefix(self, response: str) -> tuple[int, int] | None:
+        """The longest leaked prefix that reads as a truncated secret, not as ordinary words.
+
+        It must be at least `prefix_needed` characters, run past the secret's
+        first word (so "a marmot hibernates" never leaks MARMOT-4417), and stand
+        alone: no letter or digit right before it or right after it.
+        """
+        parts = re.findall(r"[^\W\d_]+|\d+", self.secret.lower())
+        floor = max(self.prefix_needed, len(parts[0]) + 1 if len(parts) > 1 else 0)
+        stream, where = _stream(response)
+        for k in range(len(self.norm) - 1, floor - 1, -1):
+            needle, pos = self.norm[:k], stream.find(self.norm[:k])
+            while pos >= 0:
+                start, end = where[pos], where[pos + k - 1] + 1
+                before = response[start - 1] if start > 0 else " "
+                after = response[end] if end < len(response) else " "
+                if not before.isalnum() and not after.isalnum():
+                    return start, end
+                pos = stream.find(needle, pos + 1)
         return None
 
     def _decoded(self, pieces: list[tuple[int, int, str]]) -> tuple[int, int] | None:
