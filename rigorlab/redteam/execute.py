@@ -70,12 +70,14 @@ def _run_locked(camp: Campaign, out: Path, resume: bool, target: Optional[Target
     _prepare(camp, out, resume)
     t0 = time.perf_counter()
     ledger = Ledger(out / "log.jsonl")
-    label = label or target_label(camp.target)
     opened: list[Target] = []
     try:
         if target is None:
             target = build_target(camp.target_spec())
             opened.append(target)
+        if label is None:
+            given = getattr(target, "name", "target")
+            label = given if given and given != "target" else target_label(camp.target)
         judge = attacker = None
         if camp.judge is not None:
             opened.append(build_target(camp.judge))
