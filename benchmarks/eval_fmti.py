@@ -51,7 +51,7 @@ from rigorlab.disclosure.audit.train_fmti import (
     load_scores,
 )
 from rigorlab.disclosure.frameworks import load_framework
-from rigorlab.disclosure.schema import slug
+from rigorlab.disclosure.frameworks.schema import slug
 
 TARGET_KAPPA = 0.6
 MODES = ("classifier", "auditor", "report", "report-plain")

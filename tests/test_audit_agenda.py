@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rigorlab.disclosure.agenda import build_agenda, detect_reach, load_agenda
-from rigorlab.disclosure.agenda.build import AGENDA_PATH, resolve_actions
-from rigorlab.disclosure.agenda.schema import ReachModel
+from rigorlab.disclosure.audit.agenda import build_agenda, detect_reach, load_agenda
+from rigorlab.disclosure.audit.agenda.build import AGENDA_PATH, resolve_actions
+from rigorlab.disclosure.audit.agenda.schema import ReachModel
 from rigorlab.disclosure.audit.engine import audit_text, resolve_frameworks
 from rigorlab.disclosure.frameworks import builtin_ids, load_framework
 from rigorlab.errors import UserError

@@ -11,8 +11,8 @@ import yaml
 from typer.testing import CliRunner
 
 from rigorlab.cli import app, main
-from rigorlab.disclosure.card_render import render_card
-from rigorlab.disclosure.card_template import init_card, load_card, validate_card
+from rigorlab.disclosure.documents.card_render import render_card
+from rigorlab.disclosure.documents.card_template import init_card, load_card, validate_card
 from rigorlab.disclosure.frameworks import load_framework
 
 
@@ -105,7 +105,7 @@ def test_render_html_escapes(tmp_path: Path) -> None:
 
 
 def test_render_croissant_validates(dataset_card: Path) -> None:
-    from rigorlab.disclosure.croissant import validate_croissant
+    from rigorlab.disclosure.documents.croissant import validate_croissant
 
     doc = json.loads(render_card(load_card(dataset_card), "croissant"))
     assert doc["url"] == "https://example.org/arith" and doc["version"] == "1.0.0"

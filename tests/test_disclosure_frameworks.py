@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rigorlab.disclosure.frameworks import (crosswalk_closure, get_indicator, list_frameworks, load_framework,
+from rigorlab.disclosure.frameworks import (FRAMEWORK_DIR, crosswalk_closure, get_indicator, list_frameworks, load_framework,
                                             unresolved_crosswalks)
 from rigorlab.errors import UserError
 
@@ -54,9 +54,9 @@ def test_indicator_lookup() -> None:
 def test_fmti_yaml_is_reproducible_from_the_csv() -> None:
     import csv
 
-    from rigorlab.disclosure.build_fmti import build, render
+    from rigorlab.disclosure.audit.build_fmti import build, render
 
-    packaged = (Path(load_framework.__code__.co_filename).parent / "frameworks" / "fmti-2025.yaml").read_text()
+    packaged = (FRAMEWORK_DIR / "fmti-2025.yaml").read_text()
     assert render(build(FMTI_DIR)) == packaged
     with (FMTI_DIR / "Dec2025_indicators.csv").open(encoding="utf-8", newline="") as f:
         names = [r["Indicator"].strip() for r in csv.DictReader(f)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rigorlab.disclosure.decontam import ngram_overlap, tokens
+from rigorlab.disclosure.provenance.decontam import ngram_overlap, tokens
 from rigorlab.disclosure.provenance import ProvenanceRecorder, content_hash
 from rigorlab.errors import UserError
 

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from rigorlab.disclosure import ProvenanceRecorder, load_framework, write_run_documents
-from rigorlab.disclosure.answers import answer_aad, answer_ddt
-from rigorlab.disclosure.croissant import validate_croissant
-from rigorlab.disclosure.datasheet import answer_datasheet
-from rigorlab.disclosure.runfacts import load_run
+from rigorlab.disclosure.documents.run_answers import answer_aad, answer_ddt
+from rigorlab.disclosure.documents.croissant import validate_croissant
+from rigorlab.disclosure.documents.datasheet import answer_datasheet
+from rigorlab.disclosure.provenance.runfacts import load_run
 
 CONFIG = {
     "seed": 7,
@@ -157,7 +157,7 @@ def test_croissant_validates(run_dir: Path) -> None:
 
 def test_croissant_schema_check_catches_bad_rai() -> None:
     pytest.importorskip("mlcroissant")
-    from rigorlab.disclosure.croissant import _schema_problems, build_croissant
+    from rigorlab.disclosure.documents.croissant import _schema_problems, build_croissant
 
     doc = build_croissant("x", "d", {"rai:dataBiases": "one text"})
     assert doc["rai:dataBiases"] == ["one text"]  # MANY properties are always lists

@@ -9,7 +9,7 @@ Pipeline: `reader` (Markdown with front matter, text, HTML, PDF) ->
 `markdown` (located passages) -> `retrieval` (keyword gate + BM25) ->
 `judge` (learned FMTI specificity model + the frameworks' own rules) ->
 `scoring` -> renderers (`render`, `html_report`, `compare`). The action
-agenda built from the gaps lives in `rigorlab.disclosure.agenda`.
+agenda built from the gaps lives in `rigorlab.disclosure.audit.agenda`.
 """
 
 from rigorlab.disclosure.audit.document import Document, DocumentError, Passage, format_location

@@ -30,7 +30,7 @@ from rigorlab.disclosure.audit.features import (
     passage_stats,
 )
 from rigorlab.disclosure.audit.profiles import AnswerProfiles
-from rigorlab.disclosure.schema import slug
+from rigorlab.disclosure.frameworks.schema import slug
 from rigorlab.errors import UserError
 
 MODEL_PATH = Path(__file__).resolve().parent / "fmti_model.json"

@@ -13,7 +13,7 @@ from rigorlab.disclosure.audit.judge import Finding, PreparedIndicator, judge_do
 from rigorlab.disclosure.audit.reader import collect_paths, read_document
 from rigorlab.disclosure.audit.scoring import FrameworkScore, gaps, score_framework
 from rigorlab.disclosure.frameworks import builtin_ids, load_framework
-from rigorlab.disclosure.schema import Framework
+from rigorlab.disclosure.frameworks.schema import Framework
 from rigorlab.errors import UserError
 
 DEFAULT_FRAMEWORKS = ("ddt", "aad", "fmti-2025")

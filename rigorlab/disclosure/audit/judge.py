@@ -56,7 +56,7 @@ from rigorlab.disclosure.audit.retrieval import (
     background_idf,
     make_query,
 )
-from rigorlab.disclosure.schema import Framework, Indicator, slug
+from rigorlab.disclosure.frameworks.schema import Framework, Indicator, slug
 
 GATE = 1.0
 KEYWORD_MIN = 0.5

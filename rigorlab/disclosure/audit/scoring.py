@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from rigorlab.disclosure.audit.judge import Finding
-from rigorlab.disclosure.schema import Framework
+from rigorlab.disclosure.frameworks.schema import Framework
 
 
 @dataclass

@@ -44,8 +44,8 @@ from rigorlab.disclosure.audit.features import (
     passage_stats,
 )
 from rigorlab.disclosure.audit.profiles import TOP_TERMS, AnswerProfiles, build_profiles
-from rigorlab.disclosure.build_fmti import read_fmti_csv
-from rigorlab.disclosure.schema import slug
+from rigorlab.disclosure.audit.build_fmti import read_fmti_csv
+from rigorlab.disclosure.frameworks.schema import slug
 from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_json
 

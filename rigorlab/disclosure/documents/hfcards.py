@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 
-from rigorlab.disclosure.answers import (KEY_HYPERPARAMETERS, ORG_GAP, Answer, answer_aad, answer_ddt, base_model_note,
+from rigorlab.disclosure.documents.run_answers import (KEY_HYPERPARAMETERS, ORG_GAP, Answer, answer_aad, answer_ddt, base_model_note,
                                          measured_limitations, regulariser_line)
-from rigorlab.disclosure.datasheet import render_answer
+from rigorlab.disclosure.documents.datasheet import render_answer
 from rigorlab.disclosure.frameworks import load_framework
-from rigorlab.disclosure.mdutil import num, table
-from rigorlab.disclosure.runfacts import RunFacts, flatten
+from rigorlab.disclosure.documents.mdutil import num, table
+from rigorlab.disclosure.provenance.runfacts import RunFacts, flatten
 
 GAP_ORG = "**Gap:** not recorded by the run; the releasing organisation must fill this in."
 

@@ -15,13 +15,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from rigorlab.disclosure.agenda.reach import Reach, detect_reach
-from rigorlab.disclosure.agenda.schema import Agenda, Rule
-from rigorlab.disclosure.schema import Framework
-from rigorlab.disclosure.yamlio import load_yaml_model
+from rigorlab.disclosure.audit.agenda.reach import Reach, detect_reach
+from rigorlab.disclosure.audit.agenda.schema import Agenda, Rule
+from rigorlab.disclosure.frameworks.loader import FRAMEWORK_DIR
+from rigorlab.disclosure.frameworks.schema import Framework
+from rigorlab.disclosure.frameworks.yamlio import load_yaml_model
 from rigorlab.errors import UserError
 
-AGENDA_PATH = Path(__file__).resolve().parents[1] / "frameworks" / "msaa.yaml"
+AGENDA_PATH = FRAMEWORK_DIR / "msaa.yaml"
 AUDIENCE_FIELDS = {
     "publishers": ("require", "question", "proof"),
     "policymakers": ("obligation", "request"),

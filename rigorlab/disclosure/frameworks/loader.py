@@ -11,11 +11,11 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from rigorlab.disclosure.schema import Framework, Indicator
-from rigorlab.disclosure.yamlio import line_of, load_yaml_model, parse_yaml
+from rigorlab.disclosure.frameworks.schema import Framework, Indicator
+from rigorlab.disclosure.frameworks.yamlio import line_of, load_yaml_model, parse_yaml
 from rigorlab.errors import UserError
 
-FRAMEWORK_DIR = Path(__file__).resolve().parent / "frameworks"
+FRAMEWORK_DIR = Path(__file__).resolve().parent
 
 @lru_cache(maxsize=1)
 def _builtin_files() -> dict[str, Path]:

@@ -1,4 +1,4 @@
-"""CLI: `rigorlab frameworks list|show` and `rigorlab card init|render|validate|from-run`."""
+"""CLI: `rigorlab card init|render|validate|from-run`: fillable cards and documents from a run."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import typer
 
 from rigorlab.errors import UserError
 
-frameworks_app = typer.Typer(help="Disclosure frameworks (DDT, AAD, FMTI, Datasheets, HF cards, Croissant RAI, "
-                                  "EU AI Act) as data.", no_args_is_help=True)
 card_app = typer.Typer(help="Fillable model / dataset cards, and documents generated from a run.",
                        no_args_is_help=True)
 
@@ -32,79 +30,6 @@ def _write_or_print(text: str, out: Optional[Path]) -> None:
         typer.echo(f"wrote {out}", err=True)
 
 
-@frameworks_app.command("list")
-def frameworks_list() -> None:
-    """List the built-in frameworks."""
-    from rich.table import Table
-
-    from rigorlab.disclosure.frameworks import list_frameworks
-
-    t = Table(title="Disclosure frameworks")
-    for col in ("id", "title", "version", "indicators", "documents", "licence"):
-        t.add_column(col, overflow="fold")
-    for fw in list_frameworks():
-        t.add_row(fw.id, fw.title, fw.version, str(len(fw.indicators)), ", ".join(fw.kind),
-                  fw.licence.split(";")[0].split(". ")[0])
-    _console().print(t)
-
-
-@frameworks_app.command("show")
-def frameworks_show(
-    framework: str = typer.Argument(..., help="Built-in id (see `frameworks list`) or path to a framework YAML."),
-    indicator: Optional[str] = typer.Option(None, "--indicator", "-i", help="Show one indicator in full."),
-    as_json: bool = typer.Option(False, "--json", help="Print the framework (or indicator) as JSON."),
-) -> None:
-    """Show a framework's indicators with their crosswalks (both directions)."""
-    from rich.table import Table
-
-    from rigorlab.disclosure.frameworks import check_crosswalks, crosswalk_closure, load_framework
-
-    builtin = framework in set(_builtin_ids())
-    fw = load_framework(framework)  # unknown ids and bad files fail here
-    if not builtin:
-        check_crosswalks(framework)
-
-    def links(iid: str, own: dict[str, list[str]]) -> dict[str, list[str]]:
-        return crosswalk_closure(fw.id, iid) if builtin else own
-    if indicator is not None:
-        ind = fw.indicator(indicator)
-        if ind is None:
-            raise UserError(f"framework `{fw.id}` has no indicator `{indicator}`.")
-        data = {**ind.model_dump(), "crosswalk_both_ways": links(ind.id, ind.crosswalk)}
-        if as_json:
-            typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-            return
-        t = Table(title=f"{fw.id}: {ind.id}", show_header=False)
-        t.add_column("field", style="bold")
-        t.add_column("value", overflow="fold")
-        for k, v in data.items():
-            if v not in (None, [], {}):
-                t.add_row(k, "; ".join(f"{a}: {', '.join(b)}" for a, b in v.items()) if isinstance(v, dict)
-                          else ", ".join(v) if isinstance(v, list) else str(v))
-        _console().print(t)
-        return
-    if as_json:
-        typer.echo(json.dumps(fw.model_dump(), indent=2, ensure_ascii=False))
-        return
-    con = _console()
-    con.print(f"[bold]{fw.title}[/bold] ({fw.id}, version {fw.version})\n{fw.description}\n"
-              f"Source: {fw.source}\nLicence: {fw.licence}")
-    t = Table(show_lines=False)
-    for col in ("id", "section", "title", "crosswalk"):
-        t.add_column(col, overflow="fold")
-    for ind in fw.indicators:
-        cw = links(ind.id, ind.crosswalk)
-        t.add_row(ind.id, fw.section_title(ind.section), ind.title,
-                  "; ".join(f"{k}: {', '.join(v)}" for k, v in cw.items()))
-    con.print(t)
-
-
-def _builtin_ids() -> list[str]:
-    from rigorlab.disclosure.frameworks import builtin_ids
-
-    return builtin_ids()
-
-
 @card_app.command("init")
 def card_init(
     kind: str = typer.Option(..., "--kind", help="model or dataset"),
@@ -117,7 +42,7 @@ def card_init(
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
 ) -> None:
     """Write a fillable card YAML with every indicator's question as a comment."""
-    from rigorlab.disclosure.card_template import init_card
+    from rigorlab.disclosure.documents.card_template import init_card
 
     if out is not None and out.exists() and not force:
         raise UserError(f"{out} already exists; pass --force to overwrite it.")
@@ -133,8 +58,8 @@ def card_render(
                                             "path writes the JSON form)."),
 ) -> None:
     """Render a card as a Hub-loadable Markdown card, HTML, Croissant JSON-LD or the EU summary."""
-    from rigorlab.disclosure.card_render import render_card
-    from rigorlab.disclosure.card_template import load_card
+    from rigorlab.disclosure.documents.card_render import render_card
+    from rigorlab.disclosure.documents.card_template import load_card
 
     card = load_card(file)
     text = render_card(card, to, as_json=out is not None and out.suffix.lower() == ".json")
@@ -153,7 +78,7 @@ def card_validate(
     """List missing and vague items; exit 1 per --fail-on, 2 for a malformed file."""
     from rich.table import Table
 
-    from rigorlab.disclosure.card_template import load_card, validate_card
+    from rigorlab.disclosure.documents.card_template import load_card, validate_card
 
     if fail_on not in ("missing", "vague", "never"):
         raise UserError(f"--fail-on must be missing, vague or never, got `{fail_on}`.")
@@ -180,12 +105,11 @@ def card_validate(
 @card_app.command("from-run")
 def card_from_run(run_dir: Path = typer.Argument(..., help="A rigorlab run directory.")) -> None:
     """(Re)generate the datasheet, cards, Croissant and EU summary of a run into RUN_DIR/docs/."""
-    from rigorlab.disclosure.run_documents import write_run_documents
+    from rigorlab.disclosure.documents.run_documents import write_run_documents
 
     for key, path in write_run_documents(run_dir).items():
         typer.echo(f"{key:16s} {path}")
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(frameworks_app, name="frameworks")
     app.add_typer(card_app, name="card")

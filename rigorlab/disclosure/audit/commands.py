@@ -76,7 +76,7 @@ def audit(
 
     agendas, agenda_obj = None, None
     if agenda:
-        from rigorlab.disclosure.agenda import build_agenda, load_agenda
+        from rigorlab.disclosure.audit.agenda import build_agenda, load_agenda
 
         agenda_obj = load_agenda(agenda_file)
         agendas = [build_agenda(d, frameworks, agenda_obj, open_weights, params, users) for d in run.documents]
@@ -102,17 +102,17 @@ def _render(run, fmt: str, compare: bool, agendas, agenda_obj) -> Optional[str]:
         return {"csv": C.compare_csv, "json": C.compare_json, "md": C.compare_markdown,
                 "html": C.compare_html}.get(fmt, lambda r: None)(run)
     if fmt == "json":
-        from rigorlab.disclosure.agenda import agenda_json
+        from rigorlab.disclosure.audit.agenda import agenda_json
         from rigorlab.disclosure.audit.render import render_json
 
         return render_json(run, agenda_json(agendas) if agendas is not None else None)
     if fmt == "md":
-        from rigorlab.disclosure.agenda import agenda_markdown
+        from rigorlab.disclosure.audit.agenda import agenda_markdown
         from rigorlab.disclosure.audit.render import render_markdown
 
         return render_markdown(run, agenda_markdown(agendas, agenda_obj) if agendas is not None else None)
     if fmt == "html":
-        from rigorlab.disclosure.agenda import agenda_html
+        from rigorlab.disclosure.audit.agenda import agenda_html
         from rigorlab.disclosure.audit.html_report import render_html
 
         return render_html(run, agenda_html(agendas, agenda_obj) if agendas is not None else None)
@@ -134,7 +134,7 @@ def _render_table_live(run, compare: bool, agendas, agenda_obj, console=None) ->
     if agendas is not None:
         from rich.markdown import Markdown
 
-        from rigorlab.disclosure.agenda import agenda_markdown
+        from rigorlab.disclosure.audit.agenda import agenda_markdown
 
         console.print(Markdown(agenda_markdown(agendas, agenda_obj, per_audience=5)))
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from rigorlab.disclosure.answers import ORG_GAP, Answer, answer_ddt, describe_origin
+from rigorlab.disclosure.documents.run_answers import ORG_GAP, Answer, answer_ddt, describe_origin
 from rigorlab.disclosure.frameworks import load_framework
-from rigorlab.disclosure.runfacts import RunFacts
+from rigorlab.disclosure.provenance.runfacts import RunFacts
 
 Rule = Callable[[RunFacts, dict[str, Answer]], Answer]
 LABEL_FIELDS = ("answer", "label", "target", "solution", "output", "completion")

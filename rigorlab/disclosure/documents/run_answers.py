@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rigorlab.disclosure.runfacts import RunFacts, flatten
+from rigorlab.disclosure.provenance.runfacts import RunFacts, flatten
 
 ORG_GAP = "not something a training run can know; the releasing organisation must answer it"
 

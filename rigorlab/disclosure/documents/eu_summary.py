@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rigorlab.disclosure.answers import ORG_GAP, Answer, answer_ddt, base_model_note, describe_origin
+from rigorlab.disclosure.documents.run_answers import ORG_GAP, Answer, answer_ddt, base_model_note, describe_origin
 from rigorlab.disclosure.frameworks import load_framework
-from rigorlab.disclosure.runfacts import RunFacts
+from rigorlab.disclosure.provenance.runfacts import RunFacts
 
 TEMPLATE = "European Commission template for the public summary of training content (July 2025)"
 CATEGORY = {  # source_type words -> template item

@@ -17,7 +17,7 @@ import platform
 from pathlib import Path
 from typing import Any, Sequence
 
-from rigorlab.disclosure.decontam import ngram_overlap
+from rigorlab.disclosure.provenance.decontam import ngram_overlap
 from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_json
 

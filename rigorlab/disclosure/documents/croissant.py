@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rigorlab.disclosure.answers import Answer, answer_ddt
-from rigorlab.disclosure.runfacts import RunFacts
+from rigorlab.disclosure.documents.run_answers import Answer, answer_ddt
+from rigorlab.disclosure.provenance.runfacts import RunFacts
 
 CROISSANT_1_0 = "http://mlcommons.org/croissant/1.0"
 CONTEXT: dict[str, Any] = {

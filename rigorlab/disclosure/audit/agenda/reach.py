@@ -12,7 +12,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rigorlab.disclosure.agenda.schema import ReachModel
+from rigorlab.disclosure.audit.agenda.schema import ReachModel
 
 OPEN_LICENCES = ("apache", "mit", "bsd", "cc-by", "cc0", "openrail", "llama", "gemma", "qwen", "deepseek",
                  "mpl", "gpl", "odc", "other")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from rigorlab.disclosure.agenda.build import DocumentAgenda
-from rigorlab.disclosure.agenda.schema import Agenda
+from rigorlab.disclosure.audit.agenda.build import DocumentAgenda
+from rigorlab.disclosure.audit.agenda.schema import Agenda
 from rigorlab.disclosure.audit.document import format_location
 
 FIELD_LABEL = {"require": "Require", "question": "Ask", "proof": "At proof", "obligation": "Obligation",

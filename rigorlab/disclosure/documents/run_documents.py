@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rigorlab.disclosure.answers import answer_aad, answer_ddt
-from rigorlab.disclosure.croissant import croissant_from_run, validate_croissant
-from rigorlab.disclosure.datasheet import answer_datasheet, render_datasheet
-from rigorlab.disclosure.eu_summary import eu_summary_from_run, render_eu_summary_md
-from rigorlab.disclosure.hfcards import render_dataset_card, render_model_card
-from rigorlab.disclosure.runfacts import load_run
+from rigorlab.disclosure.documents.run_answers import answer_aad, answer_ddt
+from rigorlab.disclosure.documents.croissant import croissant_from_run, validate_croissant
+from rigorlab.disclosure.documents.datasheet import answer_datasheet, render_datasheet
+from rigorlab.disclosure.documents.eu_summary import eu_summary_from_run, render_eu_summary_md
+from rigorlab.disclosure.documents.hfcards import render_dataset_card, render_model_card
+from rigorlab.disclosure.provenance.runfacts import load_run
 from rigorlab.io import atomic_write_text
 
 DOCUMENTS = {

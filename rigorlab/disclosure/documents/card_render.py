@@ -10,9 +10,9 @@ import html
 import json
 from typing import Any
 
-from rigorlab.disclosure.card_template import PRIMARY, Card
-from rigorlab.disclosure.croissant import build_croissant, validate_croissant
-from rigorlab.disclosure.eu_summary import eu_summary_from_answers, render_eu_summary_md
+from rigorlab.disclosure.documents.card_template import PRIMARY, Card
+from rigorlab.disclosure.documents.croissant import build_croissant, validate_croissant
+from rigorlab.disclosure.documents.eu_summary import eu_summary_from_answers, render_eu_summary_md
 from rigorlab.disclosure.frameworks import load_framework
 from rigorlab.errors import UserError
 

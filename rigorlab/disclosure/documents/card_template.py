@@ -20,9 +20,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rigorlab.disclosure.frameworks import builtin_ids, list_frameworks, load_framework
-from rigorlab.disclosure.schema import Framework
+from rigorlab.disclosure.frameworks.schema import Framework
 from rigorlab.disclosure.vagueness import judge
-from rigorlab.disclosure.yamlio import error_sentence, line_of, parse_yaml
+from rigorlab.disclosure.frameworks.yamlio import error_sentence, line_of, parse_yaml
 from rigorlab.errors import UserError
 
 DEFAULT_FRAMEWORKS = {"model": ["hf-model-card", "aad", "ddt"],
