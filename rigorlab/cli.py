@@ -22,8 +22,9 @@ COMMAND_MODULES = (
     "rigorlab.rl.commands",          # pretrain, config
     "rigorlab.theory.commands",      # theory
     "rigorlab.metrics.commands",     # diversity
-    "rigorlab.disclosure.commands",  # frameworks, card
-    "rigorlab.disclosure.audit_commands",  # audit
+    "rigorlab.disclosure.frameworks.commands",  # frameworks
+    "rigorlab.disclosure.documents.commands",   # card
+    "rigorlab.disclosure.audit.commands",  # audit
     "rigorlab.report.commands",      # run, report
     "rigorlab.study.commands",       # runs, study
 )
