@@ -31,6 +31,22 @@ def target_label(spec: TargetSpec) -> str:
     return spec.name or spec.model or spec.path or spec.kind
 
 
+def _check(camp: Campaign) -> None:
+    """Mistakes found before anything is written: unreadable suites, a judge goal without a judge."""
+    from rigorlab.redteam.suites import load_suite
+
+    for goal in camp.goals:
+        goal.build_detectors(judge_target=object())   # a bad pattern or parameter fails here, not mid-run
+        suite = load_suite(goal.static or goal.default_static())
+        if suite.goal not in (None, goal.kind):
+            raise UserError(f"static suite {suite.name!r} is for {suite.goal} goals, "
+                            f"but goal {goal.label!r} is a {goal.kind} goal")
+        if camp.judge is None and any(d.name == "llm_judge" and "target" not in d.params
+                                      for d in (goal.detectors or goal.default_detectors())):
+            raise UserError(f"goal {goal.label!r} uses the llm_judge detector but the campaign has no "
+                            "'judge:' model (or give the goal a regex/refusal detector)")
+
+
 def _prepare(camp: Campaign, out: Path, resume: bool) -> None:
     log = out / "log.jsonl"
     saved = out / "campaign.json"
@@ -52,6 +68,7 @@ def _prepare(camp: Campaign, out: Path, resume: bool) -> None:
 def run_campaign(camp: Campaign, out: str | Path, *, resume: bool = False, target: Optional[Target] = None,
                  label: Optional[str] = None, progress: Optional[ProgressFn] = None) -> dict[str, Any]:
     """Run `camp` into `out` (see the module docstring); returns the results written to results.json."""
+    _check(camp)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(out / ".campaign.lock"))
@@ -89,10 +106,6 @@ def _run_locked(camp: Campaign, out: Path, resume: bool, target: Optional[Target
         operators = build_operators(camp, attacker)
         goals = []
         for goal in camp.goals:
-            if judge is None and any(d.name == "llm_judge" and "target" not in d.params
-                                     for d in (goal.detectors or goal.default_detectors())):
-                raise UserError(f"goal {goal.label!r} uses the llm_judge detector but the campaign has no "
-                                "'judge:' model (or give the goal a regex/refusal detector)")
             runner = GoalRunner(camp, goal, engine, goal.build_detectors(judge), operators, progress)
             static = runner.static(camp.seeds)
             seeds = [runner.dynamic(s) for s in camp.seeds]

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rigorlab.errors import UserError
 from rigorlab.redteam.attack import Attack, conversation
 from rigorlab.redteam.detectors import DETECTORS, Detector, is_refusal
 from rigorlab.redteam.verdict import Verdict, miss
@@ -77,7 +78,10 @@ class _GoalBase(_Strict):
             params = dict(spec.params)
             if spec.name == "llm_judge" and "target" not in params:
                 params["target"] = judge_target
-            built.append(DETECTORS.build(spec.name, **params))
+            try:
+                built.append(DETECTORS.build(spec.name, **params))
+            except ValueError as exc:
+                raise UserError(f"goal {self.label!r}, detector {spec.name!r}: {exc}") from None
         return built
 
 
