@@ -1,0 +1,160 @@
+"""Agreement of `rigorlab audit` (DDT and AAD) with the hand-labelled audit set.
+
+Labels: `data/audit/labels/adjudicated/` (two independent annotators, then
+adjudicated; `data/audit/tools/agreement.py` prints their own kappa, shown here
+beside the auditor's). Documents: `data/audit/docs/`, families in SOURCES.tsv.
+
+Modes (all on the development documents of `data/audit/splits.json`):
+- rules:   the rule judge alone (keyword gate, BM25, FMTI-trained specificity
+           model, the frameworks' rules); nothing in it was fitted on these labels.
+- learned: rule judge + exemplar layer (`exemplars.py`), leave-one-family-out:
+           for each family, the layer is fitted on the other families' labels
+           only (and inside that, cross-fitted; see train_exemplars.py) and scores
+           the held-out family. `--lodo`: leave-one-document-out instead.
+`--final` additionally fits the layer on all development documents and scores
+the untouched test families once (run it once, at the end).
+
+Printed: Cohen's kappa on "disclosed vs not", three-level kappa and accuracy,
+the 3x3 confusion matrix (rows = people, columns = auditor), per-framework
+figures, and a 95% percentile bootstrap interval over documents (2,000
+resamples, seed 0) beside the targets (kappa >= 0.8, accuracy >= 0.8).
+
+    python benchmarks/eval_cards.py [--labels data/audit/labels/adjudicated] [--lodo] [--final] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from rigorlab.disclosure.audit.labelset import (  # noqa: E402
+    LEVELS, binary, cohen_kappa, confusion, default_root, load_labels, load_sources,
+)
+from rigorlab.disclosure.audit.train_exemplars import base_findings, fit  # noqa: E402
+
+TARGET_KAPPA, TARGET_ACC = 0.8, 0.8
+ROOT = default_root()
+
+
+def figures(rows: list[tuple[str, str, str, str]]) -> dict:
+    """rows: (doc, framework, truth, prediction)."""
+    t = [r[2] for r in rows]
+    p = [r[3] for r in rows]
+    return {"items": len(rows), "kappa_binary": cohen_kappa(binary(t), binary(p)), "kappa_3": cohen_kappa(t, p),
+            "accuracy_3": float(np.mean(np.asarray(t) == np.asarray(p))),
+            "recall_disclosed": float(np.mean([q == "disclosed" for a, q in zip(t, p) if a == "disclosed"] or [0])),
+            "precision_disclosed": float(np.mean([a == "disclosed" for a, q in zip(t, p) if q == "disclosed"] or [0])),
+            "confusion": confusion(t, p).tolist()}
+
+
+def bootstrap(rows: list[tuple[str, str, str, str]], n: int = 2000, seed: int = 0) -> dict[str, list[float]]:
+    """95% percentile intervals of binary kappa and three-level accuracy, resampling whole documents."""
+    docs = sorted({r[0] for r in rows})
+    by_doc = {d: [r for r in rows if r[0] == d] for d in docs}
+    rng = np.random.default_rng(seed)
+    kb, acc = [], []
+    for _ in range(n):
+        sample = [r for k in rng.integers(0, len(docs), len(docs)) for r in by_doc[docs[k]]]
+        t = [r[2] for r in sample]
+        p = [r[3] for r in sample]
+        kb.append(cohen_kappa(binary(t), binary(p)))
+        acc.append(float(np.mean(np.asarray(t) == np.asarray(p))))
+    q = lambda v: [round(float(np.percentile(v, 2.5)), 3), round(float(np.percentile(v, 97.5)), 3)]
+    return {"kappa_binary": q(kb), "accuracy_3": q(acc)}
+
+
+def rows_of(docs: list[str], labels: dict, findings: dict) -> list[tuple[str, str, str, str]]:
+    return [(d, f.framework, labels[d][f.id].level, f.level) for d in docs for f in findings[d]]
+
+
+def cross_validated(dev: list[str], group: dict[str, str], labels: dict, documents: dict, base: dict,
+                    families: dict[str, str]) -> dict[str, list]:
+    """Findings of every dev document from a layer fitted without its group (family or document)."""
+    out = {}
+    for g in sorted(set(group[d] for d in dev)):
+        train = [d for d in dev if group[d] != g]
+        model = fit(train, labels, documents, base, families)
+        for d in (d for d in dev if group[d] == g):
+            out[d] = model.refine(documents[d], base[d])
+    return out
+
+
+def report(name: str, rows: list[tuple[str, str, str, str]]) -> dict:
+    res = {"all": figures(rows), "bootstrap": bootstrap(rows)}
+    for fw in ("ddt", "aad"):
+        res[fw] = figures([r for r in rows if r[1] == fw])
+    a = res["all"]
+    ci = res["bootstrap"]
+    print(f"\n== {name}: {len({r[0] for r in rows})} documents, {a['items']} items")
+    print(f"kappa (disclosed vs not) {a['kappa_binary']:.3f}  95% CI {ci['kappa_binary']}  "
+          f"target >= {TARGET_KAPPA}  ratio {a['kappa_binary'] / TARGET_KAPPA:.2f}")
+    print(f"three-level accuracy     {a['accuracy_3']:.3f}  95% CI {ci['accuracy_3']}  "
+          f"target >= {TARGET_ACC}  ratio {a['accuracy_3'] / TARGET_ACC:.2f}")
+    print(f"three-level kappa        {a['kappa_3']:.3f}   recall(disclosed) {a['recall_disclosed']:.3f}  "
+          f"precision(disclosed) {a['precision_disclosed']:.3f}")
+    print("confusion (rows: people, columns: auditor)   " + "  ".join(f"{lv:>9s}" for lv in LEVELS))
+    for lv, r in zip(LEVELS, a["confusion"]):
+        print(f"  {lv:>9s}{' ' * 34}" + "  ".join(f"{v:9d}" for v in r))
+    for fw in ("ddt", "aad"):
+        f = res[fw]
+        print(f"  {fw}: kappa {f['kappa_binary']:.3f}  acc3 {f['accuracy_3']:.3f}  kappa3 {f['kappa_3']:.3f}  "
+              f"({f['items']} items)")
+    return res
+
+
+def annotators(docs: list[str]) -> dict | None:
+    """The two annotators' own agreement on the same documents (the ceiling)."""
+    a_dir, b_dir = ROOT / "labels" / "annotator_a", ROOT / "labels" / "annotator_b"
+    try:
+        a, b = load_labels(a_dir, docs), load_labels(b_dir, docs)
+    except Exception:                       # noqa: BLE001 - an incomplete folder just omits the line
+        return None
+    rows = [(d, a[d][i].framework, a[d][i].level, b[d][i].level) for d in docs for i in sorted(a[d])]
+    f = figures(rows)
+    print(f"\nannotator A vs B on the same documents: kappa {f['kappa_binary']:.3f}, "
+          f"three-level kappa {f['kappa_3']:.3f}, accuracy {f['accuracy_3']:.3f}")
+    return f
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--labels", type=Path, default=ROOT / "labels" / "adjudicated")
+    ap.add_argument("--lodo", action="store_true", help="leave one document out (default: one family)")
+    ap.add_argument("--final", action="store_true", help="also score the untouched test split (once)")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    sources = load_sources(ROOT)
+    split = json.loads((ROOT / "splits.json").read_text(encoding="utf-8"))
+    dev, test = sorted(split["dev"]), sorted(split["test"])
+    families = {d: sources[d]["family"] for d in sources}
+    docs_needed = dev + (test if args.final else [])
+    labels = load_labels(args.labels, docs_needed)
+    documents, base = base_findings(docs_needed, ROOT)
+    out: dict = {"labels": str(args.labels), "dev": len(dev)}
+    out["annotators_dev"] = annotators(dev)
+    out["rules"] = report("rules (no learned layer), dev", rows_of(dev, labels, base))
+    group = {d: d for d in dev} if args.lodo else families
+    cv = cross_validated(dev, group, labels, documents, base, families)
+    out["learned"] = report(f"rules + exemplar layer, leave-one-{'document' if args.lodo else 'family'}-out, dev",
+                            rows_of(dev, labels, cv))
+    if args.final:
+        model = fit(dev, labels, documents, base, families)
+        final = {d: model.refine(documents[d], base[d]) for d in test}
+        out["final_rules"] = report("FINAL test split, rules alone", rows_of(test, labels, base))
+        out["final"] = report(f"FINAL test split ({', '.join(split['test_families'])}), rules + layer fitted on dev",
+                              rows_of(test, labels, final))
+        out["annotators_test"] = annotators(test)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
