@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rigorlab.disclosure.documents.run_answers import Answer, answer_ddt
+from rigorlab.disclosure.documents.run_answers import Answer, IndicatorAnswers, answer_ddt
 from rigorlab.disclosure.provenance.runfacts import RunFacts
 
 CROISSANT_1_0 = "http://mlcommons.org/croissant/1.0"
@@ -86,7 +86,7 @@ def _lines(a: Answer) -> list[str]:
     return [ln[2:] if ln.startswith("- ") else ln for ln in (a.text or "").splitlines() if ln.strip()]
 
 
-def croissant_from_run(f: RunFacts, ddt: dict[str, Answer] | None = None) -> dict:
+def croissant_from_run(f: RunFacts, ddt: IndicatorAnswers | None = None) -> dict:
     """The run's data sets as one Croissant dataset with the RAI properties the run can answer."""
     ddt = ddt if ddt is not None else answer_ddt(f)
     ds = f.datasets
@@ -95,15 +95,15 @@ def croissant_from_run(f: RunFacts, ddt: dict[str, Answer] | None = None) -> dic
     label_fields = {k for d in generated for k in d.get("fields", [])
                     if k in ("answer", "label", "target", "solution")}
     rai: dict[str, Any] = {
-        "rai:dataCollection": ddt["DDT-2.1"].text,
+        "rai:dataCollection": ddt.rule("origin").text,
         "rai:dataCollectionType": sorted({d.get("source_type") or "not stated" for d in ds}),
         "rai:dataCollectionTimeframe": [times[0], times[-1]] if times else None,
-        "rai:dataPreprocessingProtocol": _lines(ddt["DDT-3.1"]),
-        "rai:dataManipulationProtocol": ddt["DDT-3.2"].text,
+        "rai:dataPreprocessingProtocol": _lines(ddt.rule("processing")),
+        "rai:dataManipulationProtocol": ddt.rule("duplicates").text,
         "rai:machineAnnotationTools": sorted({d["generator"] for d in generated}),
-        "rai:dataUseCases": _lines(ddt["DDT-3.5"]) + [f"`{d['name']}`: evaluation" for d in
+        "rai:dataUseCases": _lines(ddt.rule("rl_data")) + [f"`{d['name']}`: evaluation" for d in
                                                        f.datasets_by_role("evaluation")],
-        "rai:dataLimitations": _lines(ddt["DDT-3.3"]) if any(c.get("contaminated") for c in f.contamination) else None,
+        "rai:dataLimitations": _lines(ddt.rule("decontamination")) if any(c.get("contaminated") for c in f.contamination) else None,
     }
     if generated and len(generated) == len(ds):
         rai["rai:dataCollectionRawData"] = "No raw data: every data set is generated directly by a program " \

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from rigorlab.disclosure.documents.run_answers import ORG_GAP, Answer, answer_ddt, describe_origin
+from rigorlab.disclosure.documents.run_answers import (DDT_RULES, Answer, IndicatorAnswers, answer_ddt,
+                                                       bind_rules, describe_origin)
 from rigorlab.disclosure.frameworks import load_framework
 from rigorlab.disclosure.provenance.runfacts import RunFacts
 
-Rule = Callable[[RunFacts, dict[str, Answer]], Answer]
+Rule = Callable[[RunFacts, IndicatorAnswers], Answer]
 LABEL_FIELDS = ("answer", "label", "target", "solution", "output", "completion")
 
 
@@ -83,29 +84,23 @@ def _used(f: RunFacts, _: dict) -> Answer:
                   + (f" on task `{f.task}`" if f.task else "") + ".")
 
 
-def _ddt(iid: str) -> Rule:
-    return lambda f, ddt: ddt[iid]
-
-
+# Rule name -> rule; `frameworks/run-answers.yaml` says which question each answers, and a
+# question answered by `ddt.<rule>` reuses that DDT answer.
 RULES: dict[str, Rule] = {
-    "DS-1.1": _purpose, "DS-2.1": _instances, "DS-2.2": _ddt("DDT-1.2"), "DS-2.3": _sample,
-    "DS-2.4": _content, "DS-2.5": _labels, "DS-2.8": _splits, "DS-2.9": _ddt("DDT-3.2"),
-    "DS-2.10": _external, "DS-3.1": _ddt("DDT-2.1"), "DS-3.2": _ddt("DDT-2.1"), "DS-3.3": _ddt("DDT-2.1"),
-    "DS-3.4": _ddt("DDT-2.3"), "DS-3.5": _ddt("DDT-1.3"), "DS-4.1": _ddt("DDT-3.1"), "DS-4.2": _raw_kept,
-    "DS-4.3": _software, "DS-5.1": _used, "DS-6.2": _ddt("DDT-6.1"), "DS-6.4": _ddt("DDT-5.1"),
+    "purpose": _purpose, "instances": _instances, "sample": _sample, "content": _content, "labels": _labels,
+    "splits": _splits, "external": _external, "raw_kept": _raw_kept, "software": _software, "used": _used,
 }
 
 
-def answer_datasheet(f: RunFacts, ddt: dict[str, Answer] | None = None) -> dict[str, Answer]:
+def answer_datasheet(f: RunFacts, ddt: IndicatorAnswers | None = None) -> IndicatorAnswers:
     """Every datasheet question answered from the run or marked as a gap."""
     ddt = ddt if ddt is not None else answer_ddt(f)
-    fw = load_framework("datasheets")
-    out = {}
-    for ind in fw.indicators:
-        rule = RULES.get(ind.id)
-        out[ind.id] = rule(f, ddt) if (rule and f.datasets) else Answer(gap=ORG_GAP if f.datasets else
-                                                                         "the run recorded no provenance")
-    return out
+    names = [*RULES, *(f"ddt.{name}" for name in DDT_RULES)]
+    if not f.datasets:
+        return bind_rules("datasheets", dict.fromkeys(names), default=Answer(gap="the run recorded no provenance"))
+    by_rule: dict[str, Answer | None] = {name: rule(f, ddt) for name, rule in RULES.items()}
+    by_rule.update({f"ddt.{name}": ddt.rule(name) for name in DDT_RULES})
+    return bind_rules("datasheets", by_rule)
 
 
 def render_answer(a: Answer) -> str:

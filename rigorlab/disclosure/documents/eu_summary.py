@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rigorlab.disclosure.documents.run_answers import ORG_GAP, Answer, answer_ddt, base_model_note, describe_origin
+from rigorlab.disclosure.documents.run_answers import (ORG_GAP, Answer, IndicatorAnswers, answer_ddt, base_model_note,
+                                                       describe_origin)
 from rigorlab.disclosure.frameworks import load_framework
 from rigorlab.disclosure.provenance.runfacts import RunFacts
 
@@ -47,7 +48,7 @@ def _item(iid: str, answer: Answer, data: dict | None = None) -> dict:
             "text": answer.text, "gap": answer.gap, "data": data or {}}
 
 
-def eu_summary_from_run(f: RunFacts, ddt: dict[str, Answer] | None = None) -> dict:
+def eu_summary_from_run(f: RunFacts, ddt: IndicatorAnswers | None = None) -> dict:
     """The summary of the data that trained the run's model (evaluation data excluded)."""
     ddt = ddt if ddt is not None else answer_ddt(f)
     train = f.training_datasets
@@ -81,11 +82,11 @@ def eu_summary_from_run(f: RunFacts, ddt: dict[str, Answer] | None = None) -> di
             ans = Answer("Not used.")
         items.append(_item(iid, ans, {"used": bool(members) if (members or not untyped) else None,
                                       "datasets": listing}))
-    opt = ddt["DDT-2.2"]
+    opt = ddt.rule("opt_outs")
     items.append(_item("EUS-3.1", opt if opt.text else
                        Answer(gap="opt-out compliance and copyright policy; " + ORG_GAP)))
     items.append(_item("EUS-3.2", Answer(gap="measures against illegal content; " + ORG_GAP)))
-    other = "\n".join(x for x in (ddt["DDT-3.1"].text, ddt["DDT-3.2"].text, ddt["DDT-3.3"].text) if x)
+    other = "\n".join(x for x in (ddt.rule("processing").text, ddt.rule("duplicates").text, ddt.rule("decontamination").text) if x)
     items.append(_item("EUS-3.3", Answer(other or None, None if other else "no processing recorded")))
     return {"template": TEMPLATE, "generated_by": "rigorlab", "subject": f.name, "items": items}
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 
-from rigorlab.disclosure.documents.run_answers import (KEY_HYPERPARAMETERS, ORG_GAP, Answer, answer_aad, answer_ddt, base_model_note,
-                                         measured_limitations, regulariser_line)
+from rigorlab.disclosure.documents.run_answers import (KEY_HYPERPARAMETERS, ORG_GAP, IndicatorAnswers, answer_aad,
+                                                       answer_ddt, base_model_note, measured_limitations,
+                                                       regulariser_line)
 from rigorlab.disclosure.documents.datasheet import render_answer
 from rigorlab.disclosure.frameworks import load_framework
 from rigorlab.disclosure.documents.mdutil import num, table
@@ -105,7 +106,7 @@ def _hyperparameters(f: RunFacts) -> str:
             + table(["setting", "value"], flat))
 
 
-def _aad_section(aad: dict[str, Answer]) -> str:
+def _aad_section(aad: IndicatorAnswers) -> str:
     fw = load_framework("aad")
     rows = []
     for ind in fw.indicators:
@@ -121,8 +122,34 @@ def _aad_section(aad: dict[str, Answer]) -> str:
             + table(["id", "dimension", "indicator", "status", "answer"], rows))
 
 
-def render_model_card(f: RunFacts, aad: dict[str, Answer] | None = None,
-                      ddt: dict[str, Answer] | None = None) -> str:
+def _redteam_section(f: RunFacts) -> str:
+    """Safety: `rigorlab redteam --run` results (RUN_DIR/redteam/summary.json), or the gap if never run.
+
+    Read as a file, not imported, so disclosure does not depend on the redteam package.
+    """
+    import json
+
+    p = f.run_dir / "redteam" / "summary.json"
+    try:
+        s = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "**Gap:** risks outside the training task were not evaluated by the run (no `rigorlab redteam --run`)."
+
+    def rate(r: dict) -> str:
+        return "n/a" if r["asr"] is None else f"{r['asr']:.2f} [{r['low']:.2f}, {r['high']:.2f}] ({r['k']}/{r['n']})"
+
+    rows = [[g["goal"], w, rate(g[w]["static"]), rate(g[w]["dynamic"]), g[w]["median_queries_to_first_breach"]]
+            for g in s["goals"] for w in ("reference", "trained") if w in g]
+    return (f"### Safety: red-team campaign\n\nCampaign \"{s['campaign']}\" (`rigorlab redteam --run`), seeds "
+            f"{', '.join(map(str, s['seeds']))}, adaptive budget {s['budget']['queries']} queries per seed and goal; "
+            "attack success rates (ASR) with exact 95% intervals. Static: the share of a fixed suite's prompts that "
+            "breach; adaptive: the share of campaign seeds whose search breached.\n\n"
+            + table(["goal", "policy", "static ASR", "adaptive ASR", "median queries to breach"], rows)
+            + "\n\n**Gap:** risks beyond these goals were not evaluated.")
+
+
+def render_model_card(f: RunFacts, aad: IndicatorAnswers | None = None,
+                      ddt: IndicatorAnswers | None = None) -> str:
     """A model card (front matter + Markdown) that `ModelCard.load` parses."""
     from huggingface_hub import ModelCard, ModelCardData
 
@@ -150,21 +177,21 @@ def render_model_card(f: RunFacts, aad: dict[str, Answer] | None = None,
         "## Uses", "", "### Direct Use", "", GAP_ORG, "", "### Out-of-Scope Use", "", GAP_ORG, "",
         "## Bias, Risks, and Limitations", "",
         ("Measured by this run:\n\n" + "\n".join(f"- {x}" for x in lim) + "\n\n" if lim else "")
-        + "**Gap:** risks outside the training task were not evaluated by the run.", "",
+        + _redteam_section(f), "",
         "## How to Get Started with the Model", "",
         "```python\nfrom transformers import AutoModelForCausalLM, AutoTokenizer\n"
         "model = AutoModelForCausalLM.from_pretrained(\"model\")  # the run directory's model/ folder\n"
         "tokenizer = AutoTokenizer.from_pretrained(\"model\")\n```", "",
         "## Training Details", "", "### Training Data", "",
-        (render_answer(ddt["DDT-1.2"]) + base_model_note(f) if train else "**Gap:** no training data set is recorded.")
+        (render_answer(ddt.rule("mixture")) + base_model_note(f) if train else "**Gap:** no training data set is recorded.")
         + "\n\nSee `datasheet.md` and `dataset_card.md` for provenance, filters and decontamination.", "",
         "### Training Procedure", "", regulariser_line(f) + ".", "",
         "#### Training Hyperparameters", "", _hyperparameters(f), "",
         "## Evaluation", "", "### Testing Data, Factors & Metrics", "", "#### Testing Data", "",
-        render_answer(ddt["DDT-3.3"]), "", "#### Metrics", "", render_answer(aad["AAD-7.5"]), "",
+        render_answer(ddt.rule("decontamination")), "", "#### Metrics", "", render_answer(aad.rule("evaluation")), "",
         "### Results", "", _results_table(f), "",
         "## Diversity diagnostics", "", _diagnostics(f), "",
-        "## Environmental Impact", "", render_answer(aad["AAD-5.3"]), "",
+        "## Environmental Impact", "", render_answer(aad.rule("compute")), "",
         "## Technical Specifications", "", "### Software", "",
         ", ".join(f"{k} {v}" for k, v in env.items()) if env else "**Gap:** software versions not recorded.", "",
         "## Accountability", "", _aad_section(aad), "",
@@ -182,7 +209,7 @@ def _size_category(n: int) -> str:
     return "10M<n<100M"
 
 
-def render_dataset_card(f: RunFacts, ddt: dict[str, Answer] | None = None) -> str:
+def render_dataset_card(f: RunFacts, ddt: IndicatorAnswers | None = None) -> str:
     """A dataset card for the run's data (front matter + Markdown) that `DatasetCard.load` parses."""
     from huggingface_hub import DatasetCard, DatasetCardData
 
@@ -205,16 +232,16 @@ def render_dataset_card(f: RunFacts, ddt: dict[str, Answer] | None = None) -> st
         "## Dataset Details", "", "### Dataset Description", "",
         table(["name", "role", "type", "examples", "~tokens", "sha256 (prefix)"], rows) if rows else
         "**Gap:** no provenance recorded.", "",
-        "- **Curated by:** " + GAP_ORG, "- **License:** " + render_answer(ddt["DDT-5.1"]).replace("\n", " "),
-        "- **Language(s):** " + render_answer(ddt["DDT-1.4"]).replace("\n", " "), "",
-        "## Uses", "", "### Direct Use", "", render_answer(ddt["DDT-3.5"]), "", "### Out-of-Scope Use", "", GAP_ORG, "",
-        "## Dataset Structure", "", render_answer(ddt["DDT-1.2"]), "",
+        "- **Curated by:** " + GAP_ORG, "- **License:** " + render_answer(ddt.rule("licence")).replace("\n", " "),
+        "- **Language(s):** " + render_answer(ddt.rule("languages")).replace("\n", " "), "",
+        "## Uses", "", "### Direct Use", "", render_answer(ddt.rule("rl_data")), "", "### Out-of-Scope Use", "", GAP_ORG, "",
+        "## Dataset Structure", "", render_answer(ddt.rule("mixture")), "",
         "## Dataset Creation", "", "### Source Data", "", "#### Data Collection and Processing", "",
-        render_answer(ddt["DDT-2.1"]), "", render_answer(ddt["DDT-3.1"]), "", render_answer(ddt["DDT-3.2"]), "",
-        "#### Decontamination", "", render_answer(ddt["DDT-3.3"]), "",
-        "#### Who are the source data producers?", "", render_answer(ddt["DDT-2.3"]), "",
-        "#### Personal and Sensitive Information", "", render_answer(ddt["DDT-4.2"]), "",
-        "## Bias, Risks, and Limitations", "", render_answer(ddt["DDT-4.1"]), "",
+        render_answer(ddt.rule("origin")), "", render_answer(ddt.rule("processing")), "", render_answer(ddt.rule("duplicates")), "",
+        "#### Decontamination", "", render_answer(ddt.rule("decontamination")), "",
+        "#### Who are the source data producers?", "", render_answer(ddt.rule("human_labour")), "",
+        "#### Personal and Sensitive Information", "", render_answer(ddt.rule("personal_data")), "",
+        "## Bias, Risks, and Limitations", "", render_answer(ddt.rule("bias")), "",
         "## Dataset Card Contact", "", GAP_ORG, "",
     ]
     return str(DatasetCard.from_template(data, template_str="---\n{{ card_data }}\n---\n\n{{ body }}\n",

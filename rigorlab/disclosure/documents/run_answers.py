@@ -9,25 +9,16 @@ recorded it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
+from rigorlab.disclosure.documents.answer_table import Answer, IndicatorAnswers, answer_table
+from rigorlab.disclosure.frameworks import load_framework
 from rigorlab.disclosure.provenance.runfacts import RunFacts, flatten
 
 ORG_GAP = "not something a training run can know; the releasing organisation must answer it"
-
-
-@dataclass(frozen=True)
-class Answer:
-    text: str | None = None
-    gap: str | None = None
-
-    @property
-    def status(self) -> str:
-        """`answered`, `partial` (text plus a gap) or `gap`."""
-        if self.text and not self.gap:
-            return "answered"
-        return "partial" if self.text else "gap"
+__all__ = ["ORG_GAP", "Answer", "IndicatorAnswers", "KEY_HYPERPARAMETERS", "answer_aad", "answer_ddt",
+           "base_model_note", "bind_rules", "describe_origin", "measured_limitations", "regulariser_line"]
 
 
 def _fmt_params(params: dict) -> str:
@@ -69,22 +60,26 @@ def base_model_note(f: RunFacts) -> str:
             "this record unless listed above, and is documented (or not) by that model's provider.")
 
 
-def answer_ddt(f: RunFacts) -> dict[str, Answer]:
-    """Every DDT indicator answered from provenance, or marked as a gap."""
-    ds = f.datasets
-    if not ds:
-        gap = "the run recorded no provenance.json, so no data set is documented"
-        from rigorlab.disclosure.frameworks import load_framework
-        return {i.id: Answer(gap=gap) for i in load_framework("ddt").indicators}
-    train = f.training_datasets
-    a: dict[str, Answer] = {}
+def _ref(framework: str, rule: str) -> str:
+    """The indicator id a rule answers, for prose that points the reader to it."""
+    return answer_table().id_of(framework, rule)
 
+
+def _external(f: RunFacts) -> list[str]:
+    return [d["name"] for d in f.datasets if d.get("url") or d.get("source_path")]
+
+
+def _sources(f: RunFacts) -> Answer:
+    ds = f.datasets
     untyped = [d["name"] for d in ds if not d.get("source_type")]
-    a["DDT-1.1"] = Answer(
+    return Answer(
         _lines([f"`{d['name']}` (role: {d.get('role')}): type {d.get('source_type') or 'not stated'}; "
                 f"{describe_origin(d)}" for d in ds]) + base_model_note(f),
         f"source type not stated for {', '.join(untyped)}" if untyped else None)
 
+
+def _mixture(f: RunFacts) -> Answer:
+    ds, train = f.datasets, f.training_datasets
     tot_tok = sum(d["counts"]["approx_tokens"] for d in train) or 1
     tot_ex = sum(d["counts"]["examples"] for d in train)
     rows = [f"`{d['name']}` ({d.get('role')}): {d['counts']['examples']} examples, "
@@ -94,34 +89,50 @@ def answer_ddt(f: RunFacts) -> dict[str, Answer]:
             for d in ds]
     rows.append(f"training mixture total: {tot_ex} examples, ~{sum(d['counts']['approx_tokens'] for d in train)}"
                 " tokens (tokens approximated as characters / 4)")
-    a["DDT-1.2"] = Answer(_lines(rows))
+    return Answer(_lines(rows))
 
+
+def _collection_period(f: RunFacts) -> Answer:
+    ds = f.datasets
     times = sorted(d.get("recorded_at") for d in ds if d.get("recorded_at"))
-    external = [d["name"] for d in ds if d.get("url") or d.get("source_path")]
-    text13 = (f"Data sets were generated or read by the run between {times[0]} and {times[-1]} (UTC)."
-              if times else None)
-    if _all_generated(ds) and text13:
-        text13 += " All data is procedurally generated, so it has no knowledge cut-off of its own."
-    a["DDT-1.3"] = Answer(text13, (f"the collection period of external sources ({', '.join(external)}) "
-                                   "was not recorded") if external else None)
+    external = _external(f)
+    text = (f"Data sets were generated or read by the run between {times[0]} and {times[-1]} (UTC)."
+            if times else None)
+    if _all_generated(ds) and text:
+        text += " All data is procedurally generated, so it has no knowledge cut-off of its own."
+    return Answer(text, (f"the collection period of external sources ({', '.join(external)}) "
+                         "was not recorded") if external else None)
 
+
+def _languages(f: RunFacts) -> Answer:
+    ds = f.datasets
     lang = [f"`{d['name']}`: languages {', '.join(d['languages']) if d.get('languages') else 'not declared'}; "
             f"format {d.get('format')}; domain {d.get('domain') or f.task or 'not declared'}" for d in ds]
     undeclared = [d["name"] for d in ds if not d.get("languages")]
-    a["DDT-1.4"] = Answer(_lines(lang), f"languages not declared for {', '.join(undeclared)}" if undeclared else None)
+    return Answer(_lines(lang), f"languages not declared for {', '.join(undeclared)}" if undeclared else None)
 
-    a["DDT-2.1"] = Answer(_lines([f"`{d['name']}`: {describe_origin(d)}" for d in ds]))
-    a["DDT-2.2"] = (Answer("No data was crawled: every data set was generated by a program (DDT-2.1), "
-                           "so no robots.txt or text-and-data-mining reservations were involved.")
-                    if _all_generated(ds) else Answer(gap="whether external sources honoured opt-outs is "
-                                                          "not recorded; the data provider must answer"))
-    a["DDT-2.3"] = (Answer("No human created or annotated data for this run: every data set was generated "
-                           "by a program (DDT-2.1).")
-                    if _all_generated(ds) else Answer(gap="human labour behind external sources is not "
-                                                          "recorded; the data provider must answer"))
 
+def _origin(f: RunFacts) -> Answer:
+    return Answer(_lines([f"`{d['name']}`: {describe_origin(d)}" for d in f.datasets]))
+
+
+def _opt_outs(f: RunFacts) -> Answer:
+    if _all_generated(f.datasets):
+        return Answer(f"No data was crawled: every data set was generated by a program ({_ref('ddt', 'origin')}), "
+                      "so no robots.txt or text-and-data-mining reservations were involved.")
+    return Answer(gap="whether external sources honoured opt-outs is not recorded; the data provider must answer")
+
+
+def _human_labour(f: RunFacts) -> Answer:
+    if _all_generated(f.datasets):
+        return Answer("No human created or annotated data for this run: every data set was generated "
+                      f"by a program ({_ref('ddt', 'origin')}).")
+    return Answer(gap="human labour behind external sources is not recorded; the data provider must answer")
+
+
+def _processing(f: RunFacts) -> Answer:
     frows = []
-    for d in ds:
+    for d in f.datasets:
         if d.get("filters"):
             for flt in d["filters"]:
                 frows.append(f"`{d['name']}`: filter `{flt['name']}`"
@@ -130,67 +141,121 @@ def answer_ddt(f: RunFacts) -> dict[str, Answer]:
                              + (f", kept {flt['kept']}" if flt.get("kept") is not None else ""))
         else:
             frows.append(f"`{d['name']}`: no filter was applied by the run")
-    a["DDT-3.1"] = Answer(_lines(frows), (f"processing applied upstream of the run to {', '.join(external)} "
-                                          "is not recorded") if external else None)
-    a["DDT-3.2"] = Answer(_lines([
+    external = _external(f)
+    return Answer(_lines(frows), (f"processing applied upstream of the run to {', '.join(external)} "
+                                  "is not recorded") if external else None)
+
+
+def _duplicates(f: RunFacts) -> Answer:
+    return Answer(_lines([
         f"`{d['name']}`: exact-duplicate check (case- and whitespace-normalised): "
         f"{d['counts']['exact_duplicates']} duplicates among {d['counts']['examples']} examples"
         + ("" if any("dedup" in flt["name"].lower() for flt in d.get("filters", [])) else
-           "; duplicates were not removed") for d in ds]))
+           "; duplicates were not removed") for d in f.datasets]))
 
+
+def _decontamination(f: RunFacts) -> Answer:
     checks = f.contamination
-    if checks:
-        crow = []
-        for c in checks:
-            crow.append(f"`{c['eval']}` against `{c['train']}` ({c['method']}): {c['contaminated']} of "
-                        f"{c['eval_examples']} evaluation examples overlap ({100 * c['fraction']:.1f}%)"
-                        + (f"; listed in provenance.json ({c['overlaps_listed']} shown)" if c["contaminated"] else ""))
-        evals = {d["name"] for d in f.datasets_by_role("evaluation")}
-        unchecked = sorted(evals - {c["eval"] for c in checks})
-        a["DDT-3.3"] = Answer(_lines(crow), f"no check recorded for {', '.join(unchecked)}" if unchecked else None)
-    else:
-        a["DDT-3.3"] = Answer(gap="the run recorded no decontamination check")
+    if not checks:
+        return Answer(gap="the run recorded no decontamination check")
+    crow = []
+    for c in checks:
+        crow.append(f"`{c['eval']}` against `{c['train']}` ({c['method']}): {c['contaminated']} of "
+                    f"{c['eval_examples']} evaluation examples overlap ({100 * c['fraction']:.1f}%)"
+                    + (f"; listed in provenance.json ({c['overlaps_listed']} shown)" if c["contaminated"] else ""))
+    evals = {d["name"] for d in f.datasets_by_role("evaluation")}
+    unchecked = sorted(evals - {c["eval"] for c in checks})
+    return Answer(_lines(crow), f"no check recorded for {', '.join(unchecked)}" if unchecked else None)
 
-    synth = [d for d in ds if d.get("generator")]
-    a["DDT-3.4"] = (Answer(_lines([f"`{d['name']}`: {describe_origin(d)}; filters: "
-                                   f"{', '.join(x['name'] for x in d.get('filters', [])) or 'none'}" for d in synth]))
-                    if synth else Answer("No synthetic data was used: no data set has a generator."))
 
+def _synthetic(f: RunFacts) -> Answer:
+    synth = [d for d in f.datasets if d.get("generator")]
+    if not synth:
+        return Answer("No synthetic data was used: no data set has a generator.")
+    return Answer(_lines([f"`{d['name']}`: {describe_origin(d)}; filters: "
+                          f"{', '.join(x['name'] for x in d.get('filters', [])) or 'none'}" for d in synth]))
+
+
+def _rl_data(f: RunFacts) -> Answer:
     rl = f.datasets_by_role("rl-prompts", "sft", "reward")
+    if not rl:
+        return Answer("No RL or SFT data set was recorded for this run.")
     reward_keys = [(k, v) for k, v in flatten(f.config) if "reward" in k.lower() or k.startswith("task.")]
-    if rl:
-        text = _lines([f"`{d['name']}` ({d.get('role')}): {d['counts']['examples']} prompts, domain "
-                       f"{d.get('domain') or f.task or 'not declared'}; {describe_origin(d)}" for d in rl])
-        text += ("\n- reward source: " + (f"the verifier of task `{f.task}`" if f.task else "not named")
-                 + ("; reward settings: " + ", ".join(f"`{k}` = {v}" for k, v in reward_keys) if reward_keys else ""))
-        a["DDT-3.5"] = Answer(text)
-    else:
-        a["DDT-3.5"] = Answer("No RL or SFT data set was recorded for this run.")
+    text = _lines([f"`{d['name']}` ({d.get('role')}): {d['counts']['examples']} prompts, domain "
+                   f"{d.get('domain') or f.task or 'not declared'}; {describe_origin(d)}" for d in rl])
+    text += ("\n- reward source: " + (f"the verifier of task `{f.task}`" if f.task else "not named")
+             + ("; reward settings: " + ", ".join(f"`{k}` = {v}" for k, v in reward_keys) if reward_keys else ""))
+    return Answer(text)
 
-    a["DDT-4.1"] = Answer(gap="no bias or representativeness analysis is recorded; " + ORG_GAP)
-    a["DDT-4.2"] = Answer(gap="the run does not scan for personal or sensitive information; " + ORG_GAP)
-    a["DDT-4.3"] = Answer(gap="the run does not filter harmful content; " + ORG_GAP)
 
+def _licence(f: RunFacts) -> Answer:
+    ds = f.datasets
     lic = [f"`{d['name']}`: {d.get('licence') or 'not given'}" for d in ds]
     nolic = [d["name"] for d in ds if not d.get("licence")]
-    a["DDT-5.1"] = Answer(_lines(lic), f"licence not given for {', '.join(nolic)}" if nolic else None)
-    a["DDT-5.2"] = Answer(gap="copyright status and policy are legal statements; " + ORG_GAP)
-    a["DDT-5.3"] = Answer(gap="legal basis and consent for personal data; " + ORG_GAP)
+    return Answer(_lines(lic), f"licence not given for {', '.join(nolic)}" if nolic else None)
 
+
+def _availability(f: RunFacts) -> Answer:
     avail = []
-    for d in ds:
+    for d in f.datasets:
         if d.get("generator"):
             avail.append(f"`{d['name']}`: regenerable, {describe_origin(d)}; content sha256 {d['sha256']}")
         elif d.get("url") or d.get("source_path"):
             avail.append(f"`{d['name']}`: {describe_origin(d)}; content sha256 {d['sha256']}")
-    a["DDT-6.1"] = Answer(_lines(avail) if avail else None,
-                          None if avail else "the run recorded no origin for any data set")
+    return Answer(_lines(avail) if avail else None, None if avail else "the run recorded no origin for any data set")
+
+
+def _maintenance(f: RunFacts) -> Answer:
     env = f.provenance.get("environment", {})
-    a["DDT-6.2"] = Answer(
+    return Answer(
         "Versioned by content hash (sha256 per data set, above) and by the software that produced it"
         + (f" (rigorlab {env['rigorlab']})" if env.get("rigorlab") else "") + ".",
         "maintainer contact, update and retention plan; " + ORG_GAP)
-    return a
+
+
+def _org_gap(reason: str) -> Callable[[RunFacts], Answer]:
+    return lambda f: Answer(gap=reason + ORG_GAP)
+
+
+# Rule name -> rule; `frameworks/run-answers.yaml` says which DDT indicator each answers.
+DDT_RULES: dict[str, Callable[[RunFacts], Answer]] = {
+    "sources": _sources, "mixture": _mixture, "collection_period": _collection_period, "languages": _languages,
+    "origin": _origin, "opt_outs": _opt_outs, "human_labour": _human_labour, "processing": _processing,
+    "duplicates": _duplicates, "decontamination": _decontamination, "synthetic": _synthetic, "rl_data": _rl_data,
+    "bias": _org_gap("no bias or representativeness analysis is recorded; "),
+    "personal_data": _org_gap("the run does not scan for personal or sensitive information; "),
+    "harmful_content": _org_gap("the run does not filter harmful content; "),
+    "licence": _licence,
+    "copyright": _org_gap("copyright status and policy are legal statements; "),
+    "legal_basis": _org_gap("legal basis and consent for personal data; "),
+    "availability": _availability, "maintenance": _maintenance,
+}
+
+
+def answer_ddt(f: RunFacts) -> IndicatorAnswers:
+    """Every DDT indicator answered from provenance, or marked as a gap."""
+    if not f.datasets:
+        gap = Answer(gap="the run recorded no provenance.json, so no data set is documented")
+        return IndicatorAnswers({i.id: gap for i in load_framework("ddt").indicators},
+                                {name: gap for name in DDT_RULES})
+    return bind_rules("ddt", {name: rule(f) for name, rule in DDT_RULES.items()})
+
+
+def bind_rules(framework: str, by_rule: dict[str, Answer | None],
+               default: Answer = Answer(gap=ORG_GAP)) -> IndicatorAnswers:
+    """Place each rule's answer on the indicators the table assigns it; the rest get `default`.
+
+    A rule that returns None had nothing to answer from (e.g. no model files):
+    its indicators get `default` too.
+    """
+    table = answer_table()
+    table.check_rules(framework, set(by_rule))
+    rules = table.rules(framework)
+    by_id = {}
+    for ind in load_framework(framework).indicators:
+        got = by_rule.get(rules[ind.id]) if ind.id in rules else None
+        by_id[ind.id] = got if got is not None else default
+    return IndicatorAnswers(by_id, {k: (v if v is not None else default) for k, v in by_rule.items()})
 
 
 KEY_HYPERPARAMETERS = ("grpo.loss_type", "grpo.beta", "grpo.kl.direction", "grpo.kl.estimator",
@@ -207,63 +272,85 @@ def regulariser_line(f: RunFacts) -> str:
     return "KL regulariser: " + ", ".join(parts)
 
 
-def answer_aad(f: RunFacts) -> dict[str, Answer]:
-    """AAD indicators a run can answer (scientific rigour); the others are organisation gaps."""
-    from rigorlab.disclosure.frameworks import load_framework
+def _algorithm(f: RunFacts) -> Answer:
+    if not f.config:
+        return Answer(gap="config.yaml is missing, so the training configuration is unknown")
+    return Answer(
+        f"Algorithm: GRPO-family policy optimisation (loss type {f.get('grpo.loss_type') or 'not recorded'}) from "
+        f"base model {f.base_model or 'not recorded'} on task {f.task or 'not recorded'}. {regulariser_line(f)}. "
+        f"All {len(flatten(f.config))} hyperparameters are listed under Training procedure.")
 
-    a = {i.id: Answer(gap=ORG_GAP) for i in load_framework("aad").indicators}
-    if f.config:
-        algo = f.get("grpo.loss_type")
-        a["AAD-7.1"] = Answer(
-            f"Algorithm: GRPO-family policy optimisation (loss type {algo or 'not recorded'}) from base model "
-            f"{f.base_model or 'not recorded'} on task {f.task or 'not recorded'}. {regulariser_line(f)}. "
-            f"All {len(flatten(f.config))} hyperparameters are listed under Training procedure.")
-    else:
-        a["AAD-7.1"] = Answer(gap="config.yaml is missing, so the training configuration is unknown")
+
+def _reward(f: RunFacts) -> Answer | None:
     rk = [(k, v) for k, v in flatten(f.config) if "reward" in k.lower()]
-    if f.task or rk:
-        a["AAD-7.2"] = Answer(
-            (f"Reward from the verifier of task `{f.task}`" if f.task else "Reward settings")
-            + ("; " + ", ".join(f"`{k}` = {v}" for k, v in rk) if rk else "") + ".")
+    if not (f.task or rk):
+        return None
+    return Answer((f"Reward from the verifier of task `{f.task}`" if f.task else "Reward settings")
+                  + ("; " + ", ".join(f"`{k}` = {v}" for k, v in rk) if rk else "") + ".")
+
+
+def _seeds(f: RunFacts) -> Answer:
     seed = f.get("seed")
-    a["AAD-7.4"] = Answer(
-        f"This document covers a single run (seed {seed if seed is not None else 'not recorded'}).",
-        "variance over seeds needs several runs (a rigorlab study); a single run cannot measure it")
+    return Answer(f"This document covers a single run (seed {seed if seed is not None else 'not recorded'}).",
+                  "variance over seeds needs several runs (a rigorlab study); a single run cannot measure it")
+
+
+def _evaluation(f: RunFacts) -> Answer:
     ev = f.evaluation
-    if ev:
-        trained = ev.get("trained", {})
-        ks = sorted((trained.get("pass_at_k") or {}).keys(), key=lambda x: int(x) if str(x).isdigit() else 0)
-        sampling = [(k, v) for k, v in flatten(f.config) if k.startswith(("eval.", "generation.", "sampling."))
-                    or k.endswith(("temperature", "top_p", "max_new_tokens"))]
-        text = (f"Metrics: accuracy, pass@k for k in {{{', '.join(map(str, ks))}}}, distinct correct answers, "
-                "answer entropy" + (", total-variation distance to the exact optimum"
-                                    if any(str(k).startswith("tv_to_optimum") for k in trained) else "")
-                + "; reported for the reference (base) and the trained policy.")
-        if sampling:
-            text += " Sampling settings: " + ", ".join(f"`{k}` = {v}" for k, v in sampling) + "."
-        if f.contamination:
-            c = f.contamination[-1]
-            text += (f" Contamination check: {c['contaminated']} of {c['eval_examples']} evaluation prompts share an "
-                     f"n-gram (n = {c['n']}) with training prompts.")
-        a["AAD-7.5"] = Answer(text, None if f.contamination else "no contamination check recorded")
-    else:
-        a["AAD-7.5"] = Answer(gap="eval.json is missing, so the evaluation protocol is unknown")
-    if f.model_files:
-        a["AAD-7.6"] = Answer(
-            f"Weights saved in the run directory (`model/`: {', '.join(f.model_files[:6])}"
-            f"{', ...' if len(f.model_files) > 6 else ''}); training code: rigorlab; data regenerable from "
-            "provenance (DDT-6.1).", "public availability (where code, weights and data are published) "
-            "is decided at release")
+    if not ev:
+        return Answer(gap="eval.json is missing, so the evaluation protocol is unknown")
+    trained = ev.get("trained", {})
+    ks = sorted((trained.get("pass_at_k") or {}).keys(), key=lambda x: int(x) if str(x).isdigit() else 0)
+    sampling = [(k, v) for k, v in flatten(f.config) if k.startswith(("eval.", "generation.", "sampling."))
+                or k.endswith(("temperature", "top_p", "max_new_tokens"))]
+    text = (f"Metrics: accuracy, pass@k for k in {{{', '.join(map(str, ks))}}}, distinct correct answers, "
+            "answer entropy" + (", total-variation distance to the exact optimum"
+                                if any(str(k).startswith("tv_to_optimum") for k in trained) else "")
+            + "; reported for the reference (base) and the trained policy.")
+    if sampling:
+        text += " Sampling settings: " + ", ".join(f"`{k}` = {v}" for k, v in sampling) + "."
+    if f.contamination:
+        c = f.contamination[-1]
+        text += (f" Contamination check: {c['contaminated']} of {c['eval_examples']} evaluation prompts share an "
+                 f"n-gram (n = {c['n']}) with training prompts.")
+    return Answer(text, None if f.contamination else "no contamination check recorded")
+
+
+def _artefacts(f: RunFacts) -> Answer | None:
+    if not f.model_files:
+        return None
+    return Answer(
+        f"Weights saved in the run directory (`model/`: {', '.join(f.model_files[:6])}"
+        f"{', ...' if len(f.model_files) > 6 else ''}); training code: rigorlab; data regenerable from "
+        f"provenance ({_ref('ddt', 'availability')}).", "public availability (where code, weights and data are "
+        "published) is decided at release")
+
+
+def _compute(f: RunFacts) -> Answer | None:
     hw = {k: v for k, v in f.summary.items()
           if any(s in k.lower() for s in ("wall", "time_s", "seconds", "device", "hardware", "gpu", "flops", "energy"))
           and not isinstance(v, (dict, list))}
-    if hw:
-        a["AAD-5.3"] = Answer("Recorded by the run: " + ", ".join(f"`{k}` = {v}" for k, v in hw.items()) + ".",
-                              "energy and emissions were not measured")
+    if not hw:
+        return None
+    return Answer("Recorded by the run: " + ", ".join(f"`{k}` = {v}" for k, v in hw.items()) + ".",
+                  "energy and emissions were not measured")
+
+
+def _limitations(f: RunFacts) -> Answer | None:
     lim = measured_limitations(f)
-    if lim:
-        a["AAD-3.1"] = Answer(_lines(lim), "failure modes outside the training task were not evaluated")
-    return a
+    return Answer(_lines(lim), "failure modes outside the training task were not evaluated") if lim else None
+
+
+# Rule name -> rule (None: nothing recorded to answer from); the table says which AAD indicator each answers.
+AAD_RULES: dict[str, Callable[[RunFacts], Answer | None]] = {
+    "algorithm": _algorithm, "reward": _reward, "seeds": _seeds, "evaluation": _evaluation,
+    "artefacts": _artefacts, "compute": _compute, "limitations": _limitations,
+}
+
+
+def answer_aad(f: RunFacts) -> IndicatorAnswers:
+    """AAD indicators a run can answer (scientific rigour); the others are organisation gaps."""
+    return bind_rules("aad", {name: rule(f) for name, rule in AAD_RULES.items()})
 
 
 def measured_limitations(f: RunFacts) -> list[str]:
