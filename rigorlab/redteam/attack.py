@@ -50,8 +50,10 @@ class Attack:
                    prefill=d.get("prefill", ""), chain=tuple(d.get("chain", ())), origin=d.get("origin", ""))
 
 
-def conversation(system: str | None, attack: Attack, wrap: Any, replies: list[str], upto: int) -> list[dict[str, str]]:
-    """Messages for live turn `upto` (0-based): system, context, earlier turns with their replies.
+def conversation(system: str | None, attack: Attack, wrap: Any, replies: list[str], upto: int,
+                 preamble: tuple[tuple[str, str], ...] = ()) -> list[dict[str, str]]:
+    """Messages for live turn `upto` (0-based): system, the deployer's preamble turns, the attack's
+    fabricated context, then the earlier live turns with their replies.
 
     `wrap` turns the payload turn (the last one) into the user message the goal
     sends (identity except for injection goals). The prefill follows the last turn only.
@@ -59,6 +61,7 @@ def conversation(system: str | None, attack: Attack, wrap: Any, replies: list[st
     msgs: list[dict[str, str]] = []
     if system:
         msgs.append({"role": "system", "content": system})
+    msgs.extend({"role": r, "content": c} for r, c in preamble)
     msgs.extend({"role": r, "content": c} for r, c in attack.context)
     last = len(attack.turns) - 1
     for i in range(upto + 1):

@@ -7,7 +7,7 @@ prints them). A bad file gets one sentence naming the field at fault.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -73,6 +73,9 @@ class Campaign(_Strict):
                              description="Campaign seeds: each runs its own adaptive search; dynamic ASR is "
                              "the share of seeds whose search breached.")
     sampling: Sampling = Field(default_factory=Sampling, description="Target sampling parameters.")
+    phases: list[Literal["static", "dynamic"]] = Field(
+        default_factory=lambda: ["static", "dynamic"], min_length=1,
+        description="Which phases run: the static suite, the adaptive search, or both (the default).")
     attacker: Optional[TargetSpec] = Field(None, description="An attacker model for PAIR/TAP-style refinement "
                                            "(adds the `pair` operator).")
     judge: Optional[TargetSpec] = Field(None, description="The judge model used by llm_judge detectors.")

@@ -107,8 +107,8 @@ def _run_locked(camp: Campaign, out: Path, resume: bool, target: Optional[Target
         goals = []
         for goal in camp.goals:
             runner = GoalRunner(camp, goal, engine, goal.build_detectors(judge), operators, progress)
-            static = runner.static(camp.seeds)
-            seeds = [runner.dynamic(s) for s in camp.seeds]
+            static = runner.static(camp.seeds) if "static" in camp.phases else []
+            seeds = [runner.dynamic(s) for s in camp.seeds] if "dynamic" in camp.phases else []
             goals.append(goal_summary(goal, runner.suite.name, static, seeds, camp.alpha, camp.transcripts))
     finally:
         for t in opened:   # a target passed in by the caller stays open

@@ -39,11 +39,22 @@ class DetectorSpec(_Strict):
     params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments for the detector.")
 
 
+class Turn(_Strict):
+    """One fixed conversation turn."""
+
+    role: Literal["user", "assistant"] = Field(description="Who speaks: user or assistant.")
+    content: str = Field(description="What they say.")
+
+
 class _GoalBase(_Strict):
     name: Optional[str] = Field(None, description="Label in results and the report (default: the kind).")
     system_prompt: Optional[str] = Field(
         None, description="A system message sent before every attack ('{secret}' is filled in for "
         "secret goals). Leave empty when the target already holds its own system prompt.")
+    preamble: list[Turn] = Field(
+        default_factory=list, description="Fixed turns sent after the system prompt and before every attack, "
+        "as the deployer configured them (e.g. refusal demonstrations that harden the target); not the "
+        "attacker's to change.")
     static: Optional[str] = Field(
         None, description="Static suite file (YAML with `prompts:`, JSONL with `text`, or one prompt per "
         "line); relative paths are resolved against the campaign file. Default: the shipped suite for the kind.")
@@ -69,7 +80,8 @@ class _GoalBase(_Strict):
 
     def conversation(self, attack: Attack, replies: list[str], upto: int) -> list[dict[str, str]]:
         """The messages for live turn `upto` of `attack` (see `rigorlab.redteam.attack.conversation`)."""
-        return conversation(self.system(), attack, self.wrap, replies, upto)
+        turns = tuple((t.role, t.content.replace("{secret}", getattr(self, "secret", "{secret}"))) for t in self.preamble)
+        return conversation(self.system(), attack, self.wrap, replies, upto, turns)
 
     def build_detectors(self, judge_target: Any = None) -> list[Detector]:
         specs = self.detectors or self.default_detectors()

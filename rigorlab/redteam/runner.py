@@ -127,7 +127,7 @@ class GoalRunner:
     def _run_attacks(self, phase: str, seed: int, rnd: int, attacks: list[Attack]) -> list[Outcome]:
         """Answer attacks turn by turn (all first turns in one batch, then all second turns, ...)."""
         replies: list[list[str]] = [[] for _ in attacks]
-        cost = [Answer("", 0, 0.0, 0) for _ in attacks]
+        tokens, seconds = [0] * len(attacks), [0.0] * len(attacks)
         for t in range(max(len(a.turns) for a in attacks)):
             live = [i for i, a in enumerate(attacks) if t < len(a.turns)]
             convs = [self.goal.conversation(attacks[i], replies[i], t) for i in live]
@@ -137,8 +137,8 @@ class GoalRunner:
                                       seed=seed * 1_000_003 + rnd * 101 + t)
             for i, ans in zip(live, answers):
                 replies[i].append(ans.text)
-                c = cost[i]
-                cost[i] = Answer("", c.tokens + ans.tokens, c.seconds + ans.seconds, 0)
+                tokens[i] += ans.tokens
+                seconds[i] += ans.seconds
         outcomes = []
         for i, a in enumerate(attacks):
             verdict, at = None, len(a.turns) - 1
@@ -151,7 +151,7 @@ class GoalRunner:
                     verdict = v
             assert verdict is not None
             transcript = self.goal.conversation(a, replies[i], at) + [{"role": "assistant", "content": replies[i][at]}]
-            outcomes.append(Outcome(a, transcript, verdict, len(a.turns), cost[i].tokens, cost[i].seconds))
+            outcomes.append(Outcome(a, transcript, verdict, len(a.turns), tokens[i], seconds[i]))
         return outcomes
 
     def static(self, seeds: list[int]) -> list[Outcome]:

@@ -2,7 +2,11 @@
 
 The two campaigns go to RUN_DIR/redteam/{reference,trained}/ (or --out), and
 RUN_DIR/redteam/summary.json holds both headline results side by side, the
-file the run's model card reads for its safety section (`safety_summary`).
+file the run's model card reads for its safety section
+(`rigorlab.disclosure.documents.hfcards`, which reads the file rather than
+importing this package). Its shape: {campaign, outputs, seeds, budget,
+goals: [{goal, kind, reference|trained: {static, dynamic, median_queries_to_first_breach}}]},
+where static/dynamic are {k, n, asr, low, high, level}.
 """
 
 from __future__ import annotations
@@ -77,35 +81,3 @@ def redteam_run(run: Path, campaign: Optional[Path], out: Optional[Path], resume
 
 def _headline(r: dict[str, Any]) -> dict[str, Any]:
     return {k: r[k] for k in ("k", "n", "asr", "low", "high", "level")}
-
-
-def safety_summary(run_dir: str | Path) -> Optional[dict[str, Any]]:
-    """The run's red-team summary (RUN_DIR/redteam/summary.json) for its model card, or None if never run."""
-    p = Path(run_dir) / SUMMARY
-    if not p.is_file():
-        return None
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return None
-
-
-def safety_markdown(summary: dict[str, Any]) -> str:
-    """Markdown lines for a model card's safety section: static vs adaptive ASR, reference vs trained."""
-    lines = [f"Red-team campaign \"{summary['campaign']}\" (rigorlab redteam --run), seeds "
-             f"{', '.join(map(str, summary['seeds']))}, adaptive budget {summary['budget']['queries']} queries per "
-             "seed. ASR with exact 95% intervals.", "",
-             "| goal | policy | static ASR | adaptive ASR (seeds breached) | median queries to breach |",
-             "|---|---|---|---|---|"]
-    for g in summary["goals"]:
-        for which in ("reference", "trained"):
-            s, d = g[which]["static"], g[which]["dynamic"]
-            med = g[which]["median_queries_to_first_breach"]
-            lines.append(f"| {g['goal']} | {which} | {_fmt(s)} | {_fmt(d)} | {'none' if med is None else med} |")
-    return "\n".join(lines) + "\n"
-
-
-def _fmt(r: dict[str, Any]) -> str:
-    if r["asr"] is None:
-        return "n/a"
-    return f"{r['asr']:.2f} [{r['low']:.2f}, {r['high']:.2f}] ({r['k']}/{r['n']})"

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from dataclasses import dataclass, field
-import math
 from typing import Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rigorlab.redteam.attack import Attack
 from rigorlab.redteam.operators import Context, Operator
+
 
 class SearchConfig(BaseModel):
     """How the adaptive search proposes attacks (a campaign file's `search:` section)."""
@@ -43,6 +44,7 @@ class SearchConfig(BaseModel):
     stop_on_breach: bool = Field(False, description="Stop a seed's search at its first breach (saves queries; "
                                  "per-operator success rates then see fewer trials).")
 
+
 @dataclass
 class Arm:
     """An operator's record: trials, summed reward and breaches."""
@@ -53,6 +55,7 @@ class Arm:
     reward: float = 0.0
     breaches: int = 0
 
+
 @dataclass(order=True)
 class Elite:
     progress: float
@@ -60,10 +63,12 @@ class Elite:
     attack: Attack = field(compare=False)
     response: str = field(compare=False, default="")
 
+
 def attack_key(attack: Attack) -> str:
     """A stable fingerprint of what an attack sends (used to avoid sending the same attack twice)."""
     raw = json.dumps([attack.turns, attack.context, attack.prefill], ensure_ascii=False)
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
 
 class Search:
     """Proposes attacks and learns from their outcomes; see the module docstring."""
