@@ -53,6 +53,14 @@ def audit(
     params: Optional[float] = typer.Option(None, "--params", help="Reach: parameters in billions (overrides detection)."),
     users: Optional[float] = typer.Option(None, "--users", help="Reach: users in millions (overrides detection)."),
     agenda_file: Optional[Path] = typer.Option(None, "--agenda-file", help="Your own agenda YAML (schema of msaa.yaml)."),
+    judge: Optional[str] = typer.Option(
+        None, "--judge", help="Also ask an LLM judge: base URL of an OpenAI-compatible endpoint "
+                              "(e.g. http://127.0.0.1:8000/v1); its quote must be verbatim or the offline level stands."),
+    judge_model: Optional[str] = typer.Option(None, "--judge-model", help="Model name the --judge endpoint serves."),
+    judge_key_env: str = typer.Option("RIGORLAB_JUDGE_API_KEY", "--judge-key-env",
+                                      help="NAME of the environment variable holding the judge's API key (never written)."),
+    judge_cache: Optional[Path] = typer.Option(None, "--judge-cache",
+                                               help="SQLite cache of judgements (default ~/.cache/rigorlab/judge.sqlite)."),
 ) -> None:
     """Score model cards, datasheets and papers against disclosure frameworks, with quoted, located evidence."""
     from rigorlab.disclosure.audit.engine import Auditor, resolve_frameworks
@@ -65,7 +73,21 @@ def audit(
         if v is not None and v < 0:
             raise UserError(f"{name} must be >= 0, got {v}.")
     frameworks = resolve_frameworks(framework)
-    run = Auditor(frameworks).audit_paths(paths)
+    llm = None
+    if judge is not None or judge_model is not None:
+        if not (judge and judge_model):
+            raise UserError("--judge and --judge-model go together: give the endpoint URL and the model name.")
+        from rigorlab.disclosure.audit.llm_judge import LLMJudge
+
+        llm = LLMJudge(judge, judge_model, cache=judge_cache, key_env=judge_key_env,
+                       frameworks_version={f.id: str(f.version) for f in frameworks})
+    try:
+        run = Auditor(frameworks, judge=llm).audit_paths(paths)
+    finally:
+        if llm is not None:
+            llm.close()
+    if llm is not None:
+        typer.echo(f"rigorlab: {llm.stats.summary()}", err=True)
     for s in run.skipped:
         typer.echo(f"rigorlab: skipped: {s['reason']}", err=True)
     for d in run.documents:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rigorlab import __version__
 from rigorlab.disclosure.audit.classifier import SpecificityModel, load_model
 from rigorlab.disclosure.audit.document import Document, DocumentError
+from rigorlab.disclosure.audit.exemplars import load_exemplar_model
 from rigorlab.disclosure.audit.judge import Finding, PreparedIndicator, judge_document, prepare
 from rigorlab.disclosure.audit.reader import collect_paths, read_document
 from rigorlab.disclosure.audit.scoring import FrameworkScore, gaps, score_framework
 from rigorlab.disclosure.frameworks import builtin_ids, load_framework
 from rigorlab.disclosure.frameworks.schema import Framework
 from rigorlab.errors import UserError
+
+if TYPE_CHECKING:
+    from rigorlab.disclosure.audit.llm_judge import LLMJudge
 
 DEFAULT_FRAMEWORKS = ("ddt", "aad", "fmti-2025")
 FMTI_CREDIT = ("FMTI indicators and the classifier's training labels: Foundation Model Transparency Index, "
@@ -85,13 +89,23 @@ def resolve_frameworks(spec: str | list[str] | None) -> list[Framework]:
 class Auditor:
     """Frameworks prepared once, then any number of documents."""
 
-    def __init__(self, frameworks: list[Framework], model: SpecificityModel | None = None) -> None:
+    def __init__(self, frameworks: list[Framework], model: SpecificityModel | None = None,
+                 exemplars: bool = True, judge: LLMJudge | None = None) -> None:
+        """`exemplars`: apply the learned exemplar layer (`exemplars.py`) to the indicators it was trained
+        on (DDT, AAD); `judge`: an optional LLM judge (`llm_judge.py`) asked last, with offline fallback."""
         self.frameworks = frameworks
         self.model = model or load_model()
         self.prepared: list[PreparedIndicator] = [p for fw in frameworks for p in prepare(fw, self.model)]
+        self.exemplars = load_exemplar_model() if exemplars else None
+        self.judge = judge
+        self._by_id = {(p.framework, p.indicator.id): p for p in self.prepared}
 
     def audit_document(self, doc: Document) -> DocumentAudit:
         findings = judge_document(doc, self.prepared, self.model)
+        if self.exemplars is not None:
+            findings = self.exemplars.refine(doc, findings)
+        if self.judge is not None:
+            findings = self.judge.refine(doc, findings, self._by_id)
         return DocumentAudit(
             document=doc.path, title=doc.title, kind=doc.kind, findings=findings,
             scores=[score_framework(fw, findings) for fw in self.frameworks],

@@ -42,6 +42,7 @@ FEATURES = ("base_disclosed", "base_vague", "base_confidence", "sim_disclosed", 
             "sim_disclosed_x_specific", "prior_disclosed", "prior_mentioned",
             "log_with_unit", "log_urls", "log_names", "vague_formula")
 HEADS = ("disclosed", "mentioned")
+FRAMEWORKS = ("ddt", "aad")   # the frameworks of the labelled set
 PRIOR_PSEUDO = 2.0        # pseudo-counts pulling an indicator's rate towards the overall rate
 
 
@@ -106,8 +107,8 @@ class ExemplarModel:
     heads: dict[str, Head] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def covers(self, indicator: str) -> bool:
-        return indicator in self.priors
+    def covers(self, f: Finding) -> bool:
+        return f.framework in FRAMEWORKS and f.id in self.priors
 
     def prior_logits(self, indicator: str) -> tuple[float, float]:
         pd, pm = self.priors.get(indicator, self.overall)
@@ -118,7 +119,7 @@ class ExemplarModel:
         """Feature rows for the findings whose indicator this model knows, those findings, and for each
         the best-matching passage per level (for the evidence). `exclude`: exemplar rows to ignore
         (training features of a document never see its own family's exemplars)."""
-        keep = [f for f in findings if self.covers(f.id)]
+        keep = [f for f in findings if self.covers(f)]
         usable = [p for p in doc.passages if p.kind != "code"]
         if not keep:
             return np.zeros((0, len(FEATURES))), keep, []
