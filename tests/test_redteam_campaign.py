@@ -158,3 +158,35 @@ def test_sigkill_then_resume_repeats_nothing_and_loses_nothing(tmp_path: Path) -
     assert len(after) == len(read_jsonl(tmp_path / "whole" / "log.jsonl"))   # nothing lost
     assert resumed == full
     assert (tmp_path / "killed" / "results.json").read_bytes() == (tmp_path / "whole" / "results.json").read_bytes()
+
+
+def test_run_dir_campaign_on_reference_and_trained_feeds_the_model_card(tmp_path: Path) -> None:
+    from rigorlab.disclosure.documents.hfcards import render_model_card
+    from rigorlab.disclosure.provenance.runfacts import load_run
+    from rigorlab.redteam.runs import redteam_run
+    from test_disclosure_run_documents import make_run
+
+    run = make_run(tmp_path)
+    ref = tmp_path / "ref-model"
+    ref.mkdir()
+    (ref / "config.json").write_text("{}")
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps({**summary, "reference_dir": str(ref)}))
+    camp_file = tmp_path / "camp.yaml"
+    camp_file.write_text(yaml.safe_dump(campaign(budget={"queries": 24}, seeds=[0, 1])))
+    used = {}
+
+    def runner(camp, out, resume, target, label):     # the reference keeps its secret; the trained one leaks
+        used[label] = camp.target.path
+        fake = WallTarget() if label == "reference" else KeeperTarget()
+        return run_campaign(camp, out, resume=resume, target=fake, label=label)
+
+    s = redteam_run(run, camp_file, None, False, None, runner)
+    assert used == {"reference": str(ref), "trained": str(run / "model")}
+    assert (run / "redteam" / "reference" / "results.json").exists() and (run / "redteam" / "trained" / "report.html").exists()
+    g = s["goals"][0]
+    assert g["reference"]["dynamic"]["k"] == 0 and g["trained"]["dynamic"]["k"] == 2
+    card = render_model_card(load_run(run))
+    section = card.split("### Safety: red-team campaign", 1)[1].split("##", 1)[0]
+    assert "| secret | reference | 0.00 [0.00, 0.09] (0/40) | 0.00 [0.00, 0.84] (0/2) |" in section
+    assert "| secret | trained | 0.00 [0.00, 0.09] (0/40) | 1.00 [0.16, 1.00] (2/2) |" in section
