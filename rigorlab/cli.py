@@ -27,6 +27,9 @@ COMMAND_MODULES = (
     "rigorlab.disclosure.audit.commands",  # audit
     "rigorlab.report.commands",      # run, report
     "rigorlab.study.commands",       # runs, study
+    "rigorlab.evaluate.commands",    # sample, compare
+    "rigorlab.redteam.commands",     # redteam
+    "rigorlab.serve.commands",       # serve
 )
 
 app = typer.Typer(
