@@ -103,7 +103,7 @@ class Flaky(Target):
     def respond(self, messages, **sampling):
         raise AssertionError("the campaign batches")
 
-    def respond_batch(self, batch, **sampling):
+    def respond_batch(self, batch, seeds=None, **sampling):
         out = []
         for m in batch:
             self.n += 1

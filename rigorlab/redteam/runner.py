@@ -62,8 +62,9 @@ class QueryEngine:
         self.retries = 0
         self.target_seconds = 0.0
 
-    def ask(self, scope: tuple, convs: list[list[dict[str, str]]], meta: list[dict[str, Any]],
-            seed: int) -> list[Answer]:
+    def ask(self, scope: tuple, convs: list[list[dict[str, str]]], meta: list[dict[str, Any]]) -> list[Answer]:
+        """Answers in order; each query is sampled with its own seed (from its log key), so a seeded
+        target's answer depends on that query alone, not on which others share its batch."""
         keys = [self.ledger.key(scope, m) for m in convs]
         rows: dict[int, dict[str, Any]] = {}
         for i, k in enumerate(keys):
@@ -74,7 +75,8 @@ class QueryEngine:
         failures = []
         if pending:
             t0 = time.perf_counter()
-            replies = self.target.respond_batch([convs[i] for i in pending], seed=seed, **self.sampling)
+            replies = self.target.respond_batch([convs[i] for i in pending],
+                                                seeds=[int(keys[i][:8], 16) % 2**31 for i in pending], **self.sampling)
             spent = time.perf_counter() - t0
             self.target_seconds += spent
             share = spent / len(pending)
@@ -133,8 +135,7 @@ class GoalRunner:
             convs = [self.goal.conversation(attacks[i], replies[i], t) for i in live]
             meta = [{"goal": self.goal.label, "phase": phase, "seed": seed, "round": rnd, "index": i, "turn": t,
                      "chain": list(attacks[i].chain)} for i in live]
-            answers = self.engine.ask((self.goal.label, phase, seed), convs, meta,
-                                      seed=seed * 1_000_003 + rnd * 101 + t)
+            answers = self.engine.ask((self.goal.label, phase, seed), convs, meta)
             for i, ans in zip(live, answers):
                 replies[i].append(ans.text)
                 tokens[i] += ans.tokens
