@@ -190,3 +190,18 @@ def test_run_dir_campaign_on_reference_and_trained_feeds_the_model_card(tmp_path
     section = card.split("### Safety: red-team campaign", 1)[1].split("##", 1)[0]
     assert "| secret | reference | 0.00 [0.00, 0.09] (0/40) | 0.00 [0.00, 0.84] (0/2) |" in section
     assert "| secret | trained | 0.00 [0.00, 0.09] (0/40) | 1.00 [0.16, 1.00] (2/2) |" in section
+
+
+def test_pair_refinement_with_an_attacker_model_is_logged_and_replayed(tmp_path: Path) -> None:
+    camp = campaign_from_dict(campaign(operators=["pair"], attacker={"kind": "test_redteam_fakes:StoryAttacker"},
+                                       budget={"queries": 12}, seeds=[0]))
+    res = run_campaign(camp, tmp_path)
+    dyn = res["goals"][0]["dynamic"]
+    assert dyn["k"] == 1 and dyn["operators"]["pair"]["breaches"] > 0
+    assert "oracle" in dyn["transcripts"][0]["transcript"][-2]["content"]       # the attacker's rewrite breached
+    attacker_rows = [r for r in read_jsonl(tmp_path / "log.jsonl") if r.get("phase") == "attacker"]
+    assert len(attacker_rows) == 12
+    again = run_campaign(camp, tmp_path, resume=True)                           # a finished campaign resumed:
+    session = json.loads((tmp_path / "session.json").read_text())
+    assert again == res and session["queries_sent"] == 0                        # everything comes from the log
+    assert len(read_jsonl(tmp_path / "log.jsonl")) == 40 + 12 + 12

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+import rigorlab.redteam.attacker  # noqa: F401  (registers the "pair" operator)
 from rigorlab.errors import UserError
 from rigorlab.redteam.attack import Attack
 from rigorlab.redteam.campaign import Campaign
@@ -187,8 +188,10 @@ class GoalRunner:
                 res.stopped_by = "seconds"
                 break
             left = budget.queries - res.queries
+            if left <= 0:
+                break
             attacks, spend = [], 0
-            for a in search.propose(self.camp.search.batch_size):
+            for a in search.propose(min(self.camp.search.batch_size, left)):
                 if spend + len(a.turns) <= left:
                     attacks.append(a)
                     spend += len(a.turns)
