@@ -35,6 +35,7 @@ def _check(camp: Campaign) -> None:
     """Mistakes found before anything is written: unreadable suites, a judge goal without a judge."""
     from rigorlab.redteam.suites import load_suite
 
+    build_operators(camp, object() if camp.attacker is not None else None)   # unknown names, bad parameters
     for goal in camp.goals:
         goal.build_detectors(judge_target=object())   # a bad pattern or parameter fails here, not mid-run
         suite = load_suite(goal.static or goal.default_static())
