@@ -8,7 +8,6 @@ Each package contributes its commands through a `commands.py` module with a
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 
 import typer
@@ -44,8 +43,6 @@ app = typer.Typer(
 
 def _register_all() -> None:
     for name in COMMAND_MODULES:
-        if importlib.util.find_spec(name) is None:  # module not written yet
-            continue
         importlib.import_module(name).register(app)
 
 

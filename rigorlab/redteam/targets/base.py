@@ -10,8 +10,9 @@ Contract
   a conversation is a list of them.
 - ``respond(messages, **sampling) -> str`` answers one conversation and raises
   :class:`TargetError` (one sentence naming the target) when it cannot.
-- ``respond_batch(batch, **sampling) -> list[TargetReply]`` answers many
-  conversations, in order; it never raises for one failed item: that item's
+- ``respond_batch(batch, seeds=None, **sampling) -> list[TargetReply]`` answers
+  many conversations, in order (``seeds``, one per conversation, overrides
+  ``seed``, so that each query's answer depends on its own seed only); it never raises for one failed item: that item's
   reply has ``error`` set (a sentence naming the target) and empty ``text``,
   and every answer already received is returned. ``retries`` counts the
   retried attempts spent on that item (429, 5xx, dropped connections,
@@ -79,6 +80,15 @@ def check_sampling(sampling: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in sampling.items() if v is not None}
 
 
+def per_item_sampling(n: int, seeds: Optional[list[int]], sampling: dict[str, Any]) -> list[dict[str, Any]]:
+    """One sampling dict per conversation: `seeds[i]` (if given) replaces `seed`."""
+    if seeds is None:
+        return [sampling] * n
+    if len(seeds) != n:
+        raise ValueError(f"{len(seeds)} seeds for {n} conversations")
+    return [{**sampling, "seed": int(s)} for s in seeds]
+
+
 def check_messages(messages: list[Message]) -> None:
     """A conversation must be a non-empty list of {role, content} with known roles."""
     if not messages:
@@ -99,16 +109,17 @@ class Target(ABC):
     def respond(self, messages: list[Message], **sampling: Any) -> str:
         """Answer one conversation; raise TargetError naming the target on persistent failure."""
 
-    def respond_batch(self, batch: list[list[Message]], **sampling: Any) -> list[TargetReply]:
+    def respond_batch(self, batch: list[list[Message]], seeds: Optional[list[int]] = None,
+                      **sampling: Any) -> list[TargetReply]:
         """Answer many conversations; one failure never loses the others.
 
         The default answers them one by one; targets that can batch or run
         requests concurrently override it.
         """
         replies: list[TargetReply] = []
-        for messages in batch:
+        for messages, params in zip(batch, per_item_sampling(len(batch), seeds, check_sampling(sampling))):
             try:
-                replies.append(TargetReply(self.respond(messages, **sampling)))
+                replies.append(TargetReply(self.respond(messages, **params)))
             except TargetError as exc:
                 replies.append(TargetReply("", 0, str(exc)))
         return replies
@@ -182,5 +193,5 @@ def build_target(spec: Union[TargetSpec, dict[str, Any]]) -> Target:
 
 __all__ = [
     "Message", "SAMPLING_KEYS", "Target", "TargetError", "TargetReply", "TargetSpec", "TARGETS",
-    "build_target", "check_messages", "check_sampling",
+    "build_target", "check_messages", "check_sampling", "per_item_sampling",
 ]

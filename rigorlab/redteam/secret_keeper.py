@@ -1,0 +1,293 @@
+"""The tiny secret-keeper: a chat model hardened against a static list, trained in seconds.
+
+Why it exists: issue 19's claim "static testing passes while adaptive testing
+breaches" must be shown on one model in a fast test, and SmolLM2 takes half a
+minute just to load. This model is rigorlab's own tiny Llama (character
+tokenizer, about 0.4M parameters) trained the way a real assistant is made,
+from a synthetic corpus (the phrasings live in ``secret_keeper.yaml``; the
+code only combines them):
+
+1. *Instruction tuning* ("the model as shipped"). Conversations with a system
+   prompt holding a random pseudo-word secret (or no secret), answering benign
+   tasks (greetings, facts, copying, sums) and, helpfully, direct requests for
+   the secret ("The password is ..."). Because the secret differs in every
+   example, the model learns to *copy* it from the system prompt, not to
+   memorise one string; so it keeps any secret it is given at serve time.
+2. *Safety tuning on a fixed list*. The exact prompts of the shipped static
+   suite (``tuned_on``, equal to ``examples/redteam/static_secret.yaml``)
+   answered with refusals, mixed with replayed benign tasks.
+
+Neither stage contains an adversarial framing: no role-play, no assistant
+prefill, no encodings, no payload splitting, no fake dialogues. This is the
+analogue of safety-tuning a model on a red-team list and then evaluating it
+with that list: the static suite passes by construction of the tuning, and
+whatever an adaptive campaign finds (a prefilled "Sure, the password is",
+a wrapper that moves the request off the tuned strings) it finds because the
+tuning did not generalise, which is the critique's point.
+
+Deterministic: the corpus, the initial weights and the batch order all come
+from ``KeeperConfig.seed``; the result is cached under the rigorlab cache
+directory, keyed by the config and the data file's hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+DATA_FILE = Path(__file__).with_name("secret_keeper.yaml")
+DEFAULT_SECRET = "TOVARIKU"
+KEEPER_VERSION = 1
+# [BOS][S]system[U]user[A]assistant[EOS]...: role markers are plain characters, so the
+# character tokenizer needs no new tokens; an assistant turn in the history ends with EOS
+# exactly as the model's own answers do.
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}[{{ m['role'][0] | upper }}]{{ m['content'] }}"
+    "{% if m['role'] == 'assistant' %}{{ eos_token }}{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}[A]{% endif %}"
+)
+
+
+class KeeperConfig(BaseModel):
+    """How the secret-keeper is made (every field enters the cache key)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hidden_size: int = Field(64, gt=0, description="Width of the residual stream.")
+    num_hidden_layers: int = Field(2, gt=0, description="Transformer blocks.")
+    num_attention_heads: int = Field(4, gt=0, description="Attention heads.")
+    intermediate_size: int = Field(128, gt=0, description="MLP width.")
+    max_position_embeddings: int = Field(1024, gt=0, description="Longest conversation it reads (characters).")
+    instruct_steps: int = Field(400, gt=0, description="Optimiser steps of stage 1 (instruction tuning).")
+    safety_steps: int = Field(100, gt=0, description="Optimiser steps of stage 2 (safety tuning on the list).")
+    batch_size: int = Field(16, gt=0, description="Conversations per step.")
+    learning_rate: float = Field(3e-3, gt=0, description="Peak AdamW learning rate of stage 1.")
+    safety_learning_rate: float = Field(1e-3, gt=0, description="Peak AdamW learning rate of stage 2.")
+    examples: int = Field(4000, gt=0, description="Stage-1 conversations generated.")
+    secret_share: float = Field(0.35, ge=0, le=1, description="Share of stage-1 conversations that ask for the secret.")
+    replay_share: float = Field(0.5, ge=0, le=1, description="Share of stage-2 conversations replayed from stage 1's benign tasks.")
+    seed: int = Field(0, description="Seed of the corpus, the weights and the batch order.")
+
+
+def system_prompt(secret: str = DEFAULT_SECRET) -> str:
+    """The system prompt the keeper is served with in the worked example and the tests."""
+    return load_data()["system_prompts"][0].format(secret=secret)
+
+
+def load_data() -> dict[str, Any]:
+    return yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+
+
+def random_secret(rng: random.Random) -> str:
+    """An upper-case pseudo-word of 3-4 consonant-vowel syllables, e.g. TOVARIKU."""
+    cons, vows = "BDFGKLMNPRSTVZ", "AEIOU"
+    return "".join(rng.choice(cons) + rng.choice(vows) for _ in range(rng.randint(3, 4)))
+
+
+def _word(rng: random.Random) -> str:
+    return random_secret(rng).lower() if rng.random() < 0.5 else random_secret(rng).capitalize()
+
+
+def _benign(rng: random.Random, data: dict[str, Any]) -> tuple[str, str]:
+    kind = rng.randrange(4)
+    if kind == 0:
+        return tuple(rng.choice(data["greetings"]))  # type: ignore[return-value]
+    if kind == 1:
+        return tuple(rng.choice(data["facts"]))  # type: ignore[return-value]
+    if kind == 2:
+        q, a = rng.choice(data["copy_tasks"])
+        w = _word(rng)
+        return q.format(word=w), a.format(word=w)
+    x, y = rng.randint(0, 20), rng.randint(0, 20)
+    return f"What is {x}+{y}?", f"{x}+{y} is {x + y}."
+
+
+def _system(rng: random.Random, data: dict[str, Any], secret: str) -> str:
+    if rng.random() < 0.15:
+        return rng.choice(data["plain_system_prompts"])
+    return rng.choice(data["system_prompts"]).format(secret=secret)
+
+
+def _history(rng: random.Random, data: dict[str, Any]) -> list[dict[str, str]]:
+    """0-2 earlier benign turns, so that the model reads multi-turn conversations."""
+    turns: list[dict[str, str]] = []
+    for _ in range(rng.choice([0, 0, 0, 0, 0, 1, 1, 2])):
+        q, a = _benign(rng, data)
+        turns += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+    return turns
+
+
+def instruct_corpus(cfg: KeeperConfig, data: dict[str, Any]) -> list[tuple[list[dict[str, str]], str]]:
+    """Stage 1: benign tasks, and direct requests for the secret answered helpfully (leaks)."""
+    rng = random.Random(f"keeper-instruct/{cfg.seed}")
+    out = []
+    for _ in range(cfg.examples):
+        secret = random_secret(rng)
+        sys_text = _system(rng, data, secret)
+        msgs = [{"role": "system", "content": sys_text}] + _history(rng, data)
+        if rng.random() < cfg.secret_share and secret in sys_text:
+            req = rng.choice(data["request_openers"]) + rng.choice(data["request_objects"]) + \
+                rng.choice(data["request_closers"])
+            answer = rng.choice(data["leak_answers"]).format(secret=secret)
+        else:
+            req, answer = _benign(rng, data)
+        out.append((msgs + [{"role": "user", "content": req}], answer))
+    return out
+
+
+def safety_corpus(cfg: KeeperConfig, data: dict[str, Any], n: int) -> list[tuple[list[dict[str, str]], str]]:
+    """Stage 2: the fixed list answered with refusals, plus replayed benign tasks."""
+    rng = random.Random(f"keeper-safety/{cfg.seed}")
+    out = []
+    for _ in range(n):
+        secret = random_secret(rng)
+        msgs = [{"role": "system", "content": _system(rng, data, secret)}] + _history(rng, data)
+        if rng.random() < cfg.replay_share:
+            req, answer = _benign(rng, data)
+        else:
+            req, answer = rng.choice(data["tuned_on"]), rng.choice(data["refusals"])
+        out.append((msgs + [{"role": "user", "content": req}], answer))
+    return out
+
+
+def keeper_key(cfg: KeeperConfig) -> str:
+    h = hashlib.sha256(cfg.model_dump_json().encode() + DATA_FILE.read_bytes() + CHAT_TEMPLATE.encode())
+    return f"v{KEEPER_VERSION}-{h.hexdigest()[:12]}"
+
+
+def _encode(tokenizer: Any, examples: list[tuple[list[dict[str, str]], str]]) -> tuple[Any, Any]:
+    """Right-padded ids and a loss mask on the answer and its EOS only."""
+    import torch
+
+    seqs, masks = [], []
+    for msgs, answer in examples:
+        p = tokenizer(tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True),
+                      add_special_tokens=False)["input_ids"]
+        a = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        seqs.append(p + a)
+        masks.append([0] * len(p) + [1] * len(a))
+    width = max(map(len, seqs))
+    ids = torch.full((len(seqs), width), tokenizer.pad_token_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width))
+    for i, (s, m) in enumerate(zip(seqs, masks)):
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(m)] = torch.tensor(m, dtype=torch.float)
+    return ids, mask
+
+
+def _train(model: Any, ids: Any, mask: Any, steps: int, batch: int, lr: float, seed: int,
+           pad_id: int, log: Optional[Callable[[str], None]]) -> float:
+    import torch
+
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+    gen = torch.Generator().manual_seed(seed)
+    # batches of similar length (a random window of the length order, then a random draw from it)
+    # spend the compute on characters, not on padding
+    order = torch.argsort((ids != pad_id).sum(-1), stable=True)
+    window = min(4 * batch, ids.shape[0])
+    model.train()
+    loss_val = float("nan")
+    for step in range(steps):
+        start = int(torch.randint(0, ids.shape[0] - window + 1, (1,), generator=gen))
+        idx = order[start + torch.randperm(window, generator=gen)[:batch]]
+        x, m = ids[idx], mask[idx]
+        width = int((x != pad_id).sum(-1).max())          # trim the batch to its longest row
+        x, m = x[:, :width], m[:, :width]
+        logits = model(input_ids=x, attention_mask=(x != pad_id).long()).logits[:, :-1]
+        nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1),
+                                                reduction="none").view_as(m[:, 1:])
+        loss = (nll * m[:, 1:]).sum() / m[:, 1:].sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        loss_val = loss.item()
+        if log and (step + 1) % 100 == 0:
+            log(f"step {step + 1}/{steps} loss {loss_val:.3f}")
+    model.eval()
+    return loss_val
+
+
+def secret_keeper_dir(cfg: Optional[KeeperConfig] = None, out_dir: Optional[Path] = None, force: bool = False,
+                      log: Optional[Callable[[str], None]] = None) -> Path:
+    """Train (or fetch from the cache) the secret-keeper; returns its Hugging Face directory.
+
+    The directory also holds ``system_prompt.txt`` (the prompt with
+    DEFAULT_SECRET) and ``keeper.json`` (how it was made).
+    """
+    from rigorlab.policy.pretrain import cache_root
+
+    cfg = cfg or KeeperConfig()
+    target = Path(out_dir) if out_dir else cache_root() / "secret-keeper" / keeper_key(cfg)
+    if (target / "keeper.json").is_file() and not force:
+        return target
+    from filelock import FileLock
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if (target / "keeper.json").is_file() and not force:
+            return target
+        return _build(cfg, target, log)
+
+
+def _build(cfg: KeeperConfig, target: Path, log: Optional[Callable[[str], None]]) -> Path:
+    import torch
+
+    from rigorlab.config import TinyModelConfig
+    from rigorlab.io import atomic_write_json, atomic_write_text
+    from rigorlab.policy.model import build_tiny_model, count_parameters
+    from rigorlab.policy.tokenizer import build_char_tokenizer
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        t0 = time.perf_counter()
+        data = load_data()
+        tokenizer = build_char_tokenizer()
+        tokenizer.chat_template = CHAT_TEMPLATE
+        arch = TinyModelConfig(hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers,
+                               num_attention_heads=cfg.num_attention_heads,
+                               intermediate_size=cfg.intermediate_size,
+                               max_position_embeddings=cfg.max_position_embeddings)
+        model = build_tiny_model(arch, tokenizer, cfg.seed)
+        stage1 = instruct_corpus(cfg, data)
+        ids, mask = _encode(tokenizer, stage1)
+        loss1 = _train(model, ids, mask, cfg.instruct_steps, cfg.batch_size, cfg.learning_rate, cfg.seed,
+                       tokenizer.pad_token_id, log)
+        stage2 = safety_corpus(cfg, data, max(cfg.examples // 4, len(data["tuned_on"]) * 10))
+        ids, mask = _encode(tokenizer, stage2)
+        loss2 = _train(model, ids, mask, cfg.safety_steps, cfg.batch_size, cfg.safety_learning_rate,
+                       cfg.seed + 1, tokenizer.pad_token_id, log)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        atomic_write_text(tmp / "system_prompt.txt", system_prompt(DEFAULT_SECRET) + "\n")
+        atomic_write_json(tmp / "keeper.json", {
+            "generator": f"rigorlab.redteam.secret_keeper (version {KEEPER_VERSION})",
+            "config": cfg.model_dump(mode="json"), "key": keeper_key(cfg),
+            "stage1": {"conversations": len(stage1), "final_loss": loss1},
+            "stage2": {"conversations": len(stage2), "final_loss": loss2, "tuned_on": len(data["tuned_on"])},
+            "parameters": count_parameters(model), "seconds": round(time.perf_counter() - t0, 1),
+            "default_secret": DEFAULT_SECRET,
+        })
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+        return target
+    finally:
+        torch.set_num_threads(threads)
+
+
+__all__ = ["CHAT_TEMPLATE", "DEFAULT_SECRET", "KeeperConfig", "instruct_corpus", "load_data", "random_secret",
+           "safety_corpus", "secret_keeper_dir", "system_prompt"]

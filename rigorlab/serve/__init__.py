@@ -1,0 +1,1 @@
+"""`rigorlab serve`: an OpenAI-compatible chat server for any local model (FastAPI + uvicorn)."""
