@@ -7,7 +7,7 @@ prints them). A bad file gets one sentence naming the field at fault.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal, Optional, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -121,12 +121,24 @@ def load_campaign(path: str | Path) -> Campaign:
     return campaign_from_dict(read_yaml_mapping(p, "campaign file"), str(p), p.parent)
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Pydantic models inside an annotation (through Optional, list, Union and Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in get_args(annotation):
+        found.extend(m for m in _models_in(arg) if m not in found)
+    return found
+
+
 def describe_fields(model: type[BaseModel] = Campaign, prefix: str = "") -> list[str]:
-    """`name: description` lines for every field, nested sections included (for --help-campaign)."""
+    """`name: description` lines for every field, nested sections and each goal kind included."""
     lines = []
     for name, f in model.model_fields.items():
         lines.append(f"{prefix}{name}: {f.description or ''}")
-        ann = f.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            lines.extend(describe_fields(ann, prefix + name + "."))
+        models = _models_in(f.annotation)
+        for sub in models:
+            kind = sub.model_fields.get("kind")
+            tag = f"[kind={get_args(kind.annotation)[0]}]" if kind is not None and len(models) > 1 else ""
+            lines.extend(describe_fields(sub, f"{prefix}{name}{tag}."))
     return lines
