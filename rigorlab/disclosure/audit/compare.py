@@ -64,21 +64,13 @@ def compare_markdown(run: AuditRun) -> str:
 
 
 def compare_html(run: AuditRun) -> str:
-    from rigorlab.disclosure.audit.html_report import _CSS, esc
+    """The comparison as one self-contained page on the shared shell, with the audit report's stylesheet."""
+    from rigorlab.disclosure.audit.html_report import CSS, TEMPLATES
+    from rigorlab.html import render_page
 
-    fws = run.frameworks
-    head = "".join(f"<th>{esc(f.id)}</th>" for f in fws)
-    body = "".join(
-        f"<tr><td>{esc(Path(r['document']).name)}<div class='loc'>{esc(r['title'])}</div></td>"
-        + "".join(f"<td class='num'>{r[f.id]:.0f} <span class='muted'>({r[f.id + '_rank']})</span></td>" for f in fws)
-        + f"<td class='num'>{r['mean_rank']}</td></tr>" for r in compare_rows(run))
-    skipped = "".join(f"<li>{esc(s['reason'])}</li>" for s in run.skipped)
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-            f"<title>Disclosure comparison</title><style>{_CSS}</style></head><body><h1>Disclosure comparison</h1>"
-            "<p class='muted'>Score = weighted share disclosed (0-100), (rank) within the framework.</p>"
-            f"<table><tr><th>document</th>{head}<th>mean rank</th></tr>{body}</table>"
-            + (f"<h2>Not audited</h2><ul>{skipped}</ul>" if skipped else "") + "</body></html>\n")
+    rows = [{**r, "name": Path(r["document"]).name} for r in compare_rows(run)]
+    return render_page("Disclosure comparison", "compare.html", package=TEMPLATES, css=CSS,
+                       frameworks=run.frameworks, rows=rows, skipped=run.skipped)
 
 
 def compare_table(run: AuditRun, console: Any = None) -> None:

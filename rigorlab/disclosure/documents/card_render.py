@@ -6,7 +6,6 @@ when rendering succeeded, so a bad card never leaves a partial file.
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
@@ -66,34 +65,33 @@ def render_markdown(card: Card) -> str:
                                  body="\n".join(lines).rstrip()))
 
 
-def _html_body(text: str) -> str:
-    parts = []
+CARD_CSS = ("body{font-family:system-ui,sans-serif;max-width:56rem;margin:2rem auto;line-height:1.5;padding:0 1rem}"
+            "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}"
+            ".missing{color:#a40}")
+
+
+def _paragraphs(text: str) -> list[tuple[str, list[str]]]:
+    """A body as paragraphs: ("ul", items) for a block of `- ` lines, else ("p", lines)."""
+    out: list[tuple[str, list[str]]] = []
     for para in text.split("\n\n"):
         lines = para.splitlines()
         if lines and all(ln.startswith("- ") for ln in lines):
-            parts.append("<ul>" + "".join(f"<li>{html.escape(ln[2:])}</li>" for ln in lines) + "</ul>")
+            out.append(("ul", [ln[2:] for ln in lines]))
         else:
-            parts.append("<p>" + "<br>".join(html.escape(ln) for ln in lines) + "</p>")
-    return "\n".join(parts)
+            out.append(("p", lines))
+    return out
 
 
 def render_html(card: Card) -> str:
-    """A self-contained HTML page (no scripts, no external resources)."""
-    meta_rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v, ensure_ascii=False))}"
-                        f"</td></tr>" for k, v in card.metadata.items() if v not in (None, "", [], {}))
-    body = []
-    for level, heading, text in _blocks(card):
-        if heading:
-            body.append(f"<h{level}>{html.escape(heading)}</h{level}>")
-        if text:
-            cls = ' class="missing"' if text == NOT_DISCLOSED else ""
-            body.append(f"<div{cls}>{_html_body(text)}</div>")
-    style = ("body{font-family:system-ui,sans-serif;max-width:56rem;margin:2rem auto;line-height:1.5;padding:0 1rem}"
-             "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}"
-             ".missing{color:#a40}")
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(card.name)}</title><style>{style}</style></head><body>\n"
-            + (f"<table>{meta_rows}</table>\n" if meta_rows else "") + "\n".join(body) + "\n</body></html>\n")
+    """A self-contained HTML page on the shared shell (no scripts, no external resources; autoescaped)."""
+    from rigorlab.html import render_page
+
+    metadata = [(str(k), json.dumps(v, ensure_ascii=False)) for k, v in card.metadata.items()
+                if v not in (None, "", [], {})]
+    blocks = [(level, heading, _paragraphs(text) if text else [], text == NOT_DISCLOSED)
+              for level, heading, text in _blocks(card)]
+    return render_page(card.name, "card.html", package="rigorlab.disclosure.documents", css=CARD_CSS,
+                       metadata=metadata, blocks=blocks)
 
 
 def render_croissant(card: Card) -> str:

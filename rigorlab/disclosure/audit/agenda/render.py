@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from markupsafe import Markup
+
 from rigorlab.disclosure.audit.agenda.build import DocumentAgenda
 from rigorlab.disclosure.audit.agenda.schema import Agenda
 from rigorlab.disclosure.audit.document import format_location
@@ -67,25 +69,11 @@ def agenda_markdown(agendas: list[DocumentAgenda], agenda: Agenda, per_audience:
     return "\n".join(out)
 
 
-def agenda_html(agendas: list[DocumentAgenda], agenda: Agenda, per_audience: int = 12) -> str:
-    e = lambda s: html.escape(str(s if s is not None else ""), quote=True)  # noqa: E731
-    parts = ["<h2>Multi-Stakeholder Action Agenda</h2>",
-             f"<p class='muted'>{e(agenda.description)} Priority = indicator weight &times; release reach &times; "
-             f"(1.0 absent, {agenda.reach.vague_factor:g} vague).</p>"]
-    for a in agendas:
-        parts.append(f"<h3>{e(a.title)}</h3><p class='loc'>{e(a.document)}</p><p>{e(_reach_line(a))}</p>")
-        for aud in agenda.audiences:
-            rows = a.by_audience(aud.id)
-            if not rows:
-                continue
-            parts.append(f"<details open><summary>{e(aud.title)} ({len(rows)})</summary><ol>")
-            for item, acts in rows[:per_audience]:
-                ev = (f"<div class='loc'>Evidence: <span class='ev'>{e(item.evidence[:200])}</span> "
-                      f"({e(format_location(item.location))})</div>") if item.evidence else ""
-                lis = "".join(f"<li><b>{FIELD_LABEL[k]}:</b> " + (f"<pre>{e(v)}</pre>" if k == "snippet" else e(v))
-                              + "</li>" for k, v in acts.items())
-                parts.append(f"<li><b>[{item.priority_label} {item.priority:.2f}]</b> <code>{e(item.framework)}</code> "
-                             f"{e(item.id)} {e(item.title)} <span class='{item.level}'>({item.level})</span>{ev}"
-                             f"<ul>{lis}</ul></li>")
-            parts.append("</ol></details>")
-    return "".join(parts)
+def agenda_html(agendas: list[DocumentAgenda], agenda: Agenda, per_audience: int = 12) -> Markup:
+    """The agenda as an HTML fragment of the audit report (templates/agenda.html, autoescaped)."""
+    from rigorlab.disclosure.audit.html_report import TEMPLATES
+    from rigorlab.html import environment
+
+    return Markup(environment(TEMPLATES).get_template("agenda.html").render(
+        agendas=agendas, agenda=agenda, per_audience=per_audience, labels=FIELD_LABEL, reach_line=_reach_line,
+        location=format_location))
