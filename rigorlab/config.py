@@ -62,12 +62,20 @@ class PolicyConfig(_Strict):
     pretrain: PretrainConfig = Field(default_factory=PretrainConfig, description="Pretraining of the tiny reference.")
 
 
+# The choices a config accepts, listed once: rl/ reads them from here (rl.regularisers,
+# rl.aggregation) instead of keeping its own copies.
+KLDirection = Literal["reverse", "forward"]
+KLEstimator = Literal["k1", "k2", "k3", "full"]
+KLPlacement = Literal["loss", "reward"]
+LossType = Literal["grpo", "dapo", "dr_grpo"]
+
+
 class KLConfig(_Strict):
     """The KL regulariser of GRPO (THEORY.md section 2)."""
 
-    direction: Literal["reverse", "forward"] = Field("reverse", description="KL(pi||pi_ref) = reverse, KL(pi_ref||pi) = forward (forward needs estimator full).")
-    estimator: Literal["k1", "k2", "k3", "full"] = Field("k3", description="Per-token estimator; full = exact over the vocabulary.")
-    placement: Literal["loss", "reward"] = Field("loss", description="Add beta*KL to the loss, or subtract it from the reward.")
+    direction: KLDirection = Field("reverse", description="KL(pi||pi_ref) = reverse, KL(pi_ref||pi) = forward (forward needs estimator full).")
+    estimator: KLEstimator = Field("k3", description="Per-token estimator; full = exact over the vocabulary.")
+    placement: KLPlacement = Field("loss", description="Add beta*KL to the loss, or subtract it from the reward.")
 
 
 class GRPOConfig(_Strict):
@@ -82,7 +90,7 @@ class GRPOConfig(_Strict):
     epsilon: float = Field(0.2, gt=0, description="PPO clip range (lower side).")
     epsilon_high: Optional[float] = Field(None, gt=0, description="Upper clip (DAPO clip-higher); None = epsilon.")
     num_iterations: int = Field(1, gt=0, description="Inner optimisation epochs per batch (mu).")
-    loss_type: Literal["grpo", "dapo", "dr_grpo"] = Field("grpo", description="Token aggregation (THEORY.md section 1).")
+    loss_type: LossType = Field("grpo", description="Token aggregation (THEORY.md section 1).")
     scale_rewards: bool = Field(True, description="Divide advantages by the group's reward std (GRPO); false = Dr. GRPO.")
     temperature: float = Field(1.0, gt=0, description="Sampling temperature.")
     top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling mass.")
@@ -158,7 +166,8 @@ def config_hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _format_error(source: str, exc: ValidationError, overrides: list[str] | None = None) -> str:
+def format_validation_error(source: str, exc: ValidationError, overrides: list[str] | None = None) -> str:
+    """One sentence for a pydantic error: the file (or --set), the field, the value, what is wrong."""
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
     msg = err["msg"].removeprefix("Value error, ")
@@ -173,6 +182,9 @@ def _format_error(source: str, exc: ValidationError, overrides: list[str] | None
         return f"{source}: unknown field {loc!r}"
     got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
     return f"{source}: field {loc!r}: {msg}{got}"
+
+
+_format_error = format_validation_error   # the old private name, still imported by redteam/campaign.py (H4's)
 
 
 def set_dotted(data: dict, dotted: str, value: Any) -> None:
@@ -231,7 +243,7 @@ def build_config(data: dict, source: str = "config", overrides: list[str] | None
     try:
         return TrainConfig.model_validate(data)
     except ValidationError as exc:
-        raise UserError(_format_error(source, exc, overrides)) from None
+        raise UserError(format_validation_error(source, exc, overrides)) from None
 
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> TrainConfig:

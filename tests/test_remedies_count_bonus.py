@@ -34,7 +34,7 @@ def test_formulas():
     assert historical_bonus([0, 1, 4, 100], 0.5) == pytest.approx([0.5, 0.5, 0.25, 0.05])
     assert batch_penalty(["a", "a", "a", "b"], 1.0) == pytest.approx([0.5, 0.5, 0.5, 0.0])
     assert batch_penalty(["a", None, None, "a"], 0.4) == pytest.approx([0.1, 0.0, 0.0, 0.1])
-    assert batch_penalty(["a", "a"], 1.0, group_size=8) == pytest.approx([0.125, 0.125])
+    assert batch_penalty(["a", "a"], 1.0, num_generations=8) == pytest.approx([0.125, 0.125])
 
 
 def test_historical_counts_earlier_steps_only():
@@ -155,7 +155,7 @@ def test_count_bonus_keeps_more_correct_modes_than_plain_grpo():
     pi_ref = w / w.sum()
     reward = np.array([1.0] * n_correct + [0.0] * (K - n_correct))
     for seed in (0, 1, 2):
-        cfg = BanditConfig(steps=200, groups_per_step=8, group_size=8, lr=1.0, optimizer="sgd", seed=seed)
+        cfg = BanditConfig(steps=200, groups_per_step=8, num_generations=8, learning_rate=1.0, optimizer="sgd", seed=seed)
         plain = train_bandit(pi_ref, reward, config=cfg).policy
         bonus = train_bandit(pi_ref, reward, config=cfg, shaper=CountBonus(historical=0.5, batch=0.5)).policy
         kept_plain = int((plain[:n_correct] >= 0.02).sum())

@@ -26,7 +26,7 @@ def make_batch(logp, adv, mask=None, old=None):
     adv = torch.tensor(adv, dtype=torch.float64)
     mask = torch.ones_like(adv) if mask is None else torch.tensor(mask, dtype=torch.float64)
     old = logp.detach().clone() if old is None else torch.tensor(old, dtype=torch.float64)
-    return TokenBatch(logp=logp, old_logp=old, advantages=adv, mask=mask, group_size=2)
+    return TokenBatch(logp=logp, old_logp=old, advantages=adv, mask=mask, num_generations=2)
 
 
 def test_token_covariance_by_hand():

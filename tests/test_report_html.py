@@ -22,6 +22,7 @@ import pytest
 from conftest import FAST
 from rigorlab.config import parse_overrides
 from rigorlab.report import figures
+from rigorlab.report.build import build_report
 from rigorlab.study import load_study, run_study
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -49,7 +50,7 @@ def study(tmp_path_factory):
         seeds: 2
         metrics: [accuracy, pass@16, distinct_correct, coverage, answer_entropy, tv_reverse, token_entropy]
     """))
-    result = run_study(load_study(p), out=tmp / "out", workers=1, display=False)
+    result = run_study(load_study(p), out=tmp / "out", workers=1, display=False, reporter=build_report)
     assert result.counts["done"] == 4, result.failures
     return result
 

@@ -25,7 +25,7 @@ def _enumerated_batch(theta, ref_lp):
     ys = torch.arange(K)
     logp = lq[ys][:, None]
     return TokenBatch(logp=logp, old_logp=logp.detach(), advantages=torch.zeros(K, 1, dtype=lq.dtype),
-                      mask=torch.ones(K, 1, dtype=lq.dtype), group_size=1, ref_logp=ref_lp[ys][:, None],
+                      mask=torch.ones(K, 1, dtype=lq.dtype), num_generations=1, ref_logp=ref_lp[ys][:, None],
                       full_logp=lq.expand(K, K)[:, None, :], ref_full_logp=ref_lp.expand(K, K)[:, None, :]), lq
 
 
@@ -132,7 +132,7 @@ def test_kl_diagnostics_are_the_exact_kls_and_entropy_over_real_tokens():
     mask = (torch.rand(4, 6, generator=g) > 0.3).double()
     mask[:, 0] = 1
     lq, lp = q.gather(-1, torch.zeros(4, 6, 1, dtype=torch.long)).squeeze(-1), p[..., 0]
-    batch = TokenBatch(logp=lq, old_logp=lq, advantages=torch.zeros_like(lq), mask=mask, group_size=2,
+    batch = TokenBatch(logp=lq, old_logp=lq, advantages=torch.zeros_like(lq), mask=mask, num_generations=2,
                        ref_logp=lp, full_logp=q, ref_full_logp=p)
     out = kl_diagnostics(batch)
     dq, dp = torch.distributions.Categorical(logits=q), torch.distributions.Categorical(logits=p)

@@ -39,7 +39,7 @@ def test_token_advantages_with_reward_penalty_uses_reward_to_go():
 
 def _batch(logp, old, adv, mask=None):
     mask = torch.ones_like(logp) if mask is None else mask
-    return TokenBatch(logp=logp, old_logp=old, advantages=adv, mask=mask, group_size=2)
+    return TokenBatch(logp=logp, old_logp=old, advantages=adv, mask=mask, num_generations=2)
 
 
 def test_ppo_clip_symmetric_and_clip_higher():
@@ -79,7 +79,7 @@ def test_grpo_loss_composes_surrogate_and_loss_placed_kl():
     logp = torch.tensor([[-1.0, -2.0]], requires_grad=True)
     ref = torch.tensor([[-1.5, -1.0]])
     b = TokenBatch(logp=logp, old_logp=logp.detach(), advantages=torch.tensor([[2.0, 2.0]]),
-                   mask=torch.ones(1, 2), group_size=1, ref_logp=ref)
+                   mask=torch.ones(1, 2), num_generations=1, ref_logp=ref)
     reg = KLRegulariser(estimator="k2")
     loss, m = grpo_loss(b, PPOClip(), [reg], {"beta": 0.5}, "grpo")
     lw = ref - logp.detach()
@@ -91,7 +91,7 @@ def test_grpo_loss_composes_surrogate_and_loss_placed_kl():
     loss_r, _ = grpo_loss(b, PPOClip(), [reg_r], {"beta": 0.5}, "grpo")
     assert loss_r.item() == pytest.approx(-2.0)
     b2 = TokenBatch(logp=logp, old_logp=logp.detach(), advantages=torch.zeros(2, 2), mask=torch.ones(2, 2),
-                    group_size=2, ref_logp=torch.cat([ref, ref]))
+                    num_generations=2, ref_logp=torch.cat([ref, ref]))
     b2.logp = torch.cat([logp, logp]).detach()
     adv, m = advantages_with_penalties(torch.tensor([1.0, 0.0]), b2, False, [reg_r], {"beta": 0.5})
     assert m["kl/reward_penalty"] == pytest.approx((0.5 * -lw).sum().item())

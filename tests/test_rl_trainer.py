@@ -40,7 +40,7 @@ def test_same_seed_same_metrics(tmp_path):
 
 
 def test_training_raises_accuracy_above_reference(tmp_path):
-    from rigorlab.rl.run import run_training
+    from rigorlab.pipeline.run import run_training
 
     cfg = load_config(None, FAST + ["grpo.steps=30", "grpo.prompts_per_step=8",
                                     "eval.samples=32", "eval.ks=[1,8,32]"])

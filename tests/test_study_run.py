@@ -17,6 +17,7 @@ from rigorlab.cli import main
 from rigorlab.config import parse_overrides
 from rigorlab.errors import UserError
 from rigorlab.io import read_jsonl
+from rigorlab.report.build import build_report
 from rigorlab.store import RunIndex
 from rigorlab.study import load_study, run_study
 
@@ -56,7 +57,7 @@ def _outputs(study_dir: Path, run: str) -> tuple:
 def local(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("study")
     path = _study_file(tmp)
-    result = run_study(load_study(path), out=tmp / "out", workers=2, display=False)
+    result = run_study(load_study(path), out=tmp / "out", workers=2, display=False, reporter=build_report)
     return tmp, path, result
 
 
@@ -95,7 +96,7 @@ def test_rerun_skips_finished_runs(local):
     tmp, path, result = local
     before = {r: (result.study_dir / "runs" / r.split("/")[1] / r.split("/")[2] / "summary.json").stat().st_mtime_ns
               for r in RUNS}
-    again = run_study(load_study(path), out=tmp / "out", workers=2, display=False, report=False)
+    again = run_study(load_study(path), out=tmp / "out", workers=2, display=False)
     assert again.counts == {"done": 0, "skipped": 4, "resumed": 0, "failed": 0}
     after = {r: (result.study_dir / "runs" / r.split("/")[1] / r.split("/")[2] / "summary.json").stat().st_mtime_ns
              for r in RUNS}
@@ -107,8 +108,7 @@ def test_ray_backend_gives_identical_runs(local):
     tmp, path, result = local
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:       # seed 0 of both arms: two Ray tasks at once
-        res = run_study(load_study(path, seeds=1), out=tmp / "ray", backend="ray", workers=2, display=False,
-                        report=False)
+        res = run_study(load_study(path, seeds=1), out=tmp / "ray", backend="ray", workers=2, display=False)
     finally:
         ray.shutdown()
     assert res.counts["done"] == 2, res.failures
@@ -131,7 +131,7 @@ def test_crashed_run_is_recorded_and_resumes_exactly(local, monkeypatch):
         return real_step(self)
 
     monkeypatch.setattr(GRPOTrainer, "train_step", dying_step)
-    first = run_study(load_study(path), out=out, workers=1, display=False, report=False)
+    first = run_study(load_study(path), out=out, workers=1, display=False)
     assert first.counts["done"] == 2 and first.counts["failed"] == 2
     index = RunIndex.at(out)
     failed = index.runs(status="failed")
@@ -141,7 +141,7 @@ def test_crashed_run_is_recorded_and_resumes_exactly(local, monkeypatch):
     assert (failed[0].path / "checkpoint.pt").is_file() and not (failed[0].path / "eval.json").exists()
 
     monkeypatch.setattr(GRPOTrainer, "train_step", real_step)
-    second = run_study(load_study(path), out=out, workers=1, display=False, report=False)
+    second = run_study(load_study(path), out=out, workers=1, display=False)
     assert second.counts == {"done": 2, "skipped": 2, "resumed": 2, "failed": 0}
     assert {r.status for r in RunIndex.at(out).runs()} == {"done"}
     for run in RUNS:
@@ -162,7 +162,7 @@ def test_interrupt_leaves_finished_runs_done_and_the_rest_interrupted(local, mon
 
     monkeypatch.setattr(GRPOTrainer, "train_step", ctrl_c)
     with pytest.raises(KeyboardInterrupt):
-        run_study(load_study(path), out=out, workers=1, display=False, report=False)
+        run_study(load_study(path), out=out, workers=1, display=False)
     status = {r.run_id: r.status for r in RunIndex.at(out).runs()}
     assert status["tiny/grpo/seed-0"] == "done" and status["tiny/beta0/seed-1"] == "interrupted"
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from rigorlab.metrics.stats import bootstrap_ci
-from rigorlab.study.statistics import (Interval, compare, coverage_rate, interval, paired, satterthwaite_df,
+from rigorlab.study.intervals import (Interval, compare, coverage_rate, interval, paired, satterthwaite_df,
                                        statement, t_interval, t_quantile)
 
 MU = 0.5

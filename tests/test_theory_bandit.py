@@ -33,7 +33,7 @@ G = 8
 BETA = 0.25
 BETA_LOSS = BETA * G / (G - 1)
 TOL = 0.03
-CFG = BanditConfig(steps=400, groups_per_step=32, group_size=G, lr=0.05, seed=0)
+CFG = BanditConfig(steps=400, groups_per_step=32, num_generations=G, learning_rate=0.05, seed=0)
 
 
 def rev(beta):
@@ -103,11 +103,11 @@ def test_entropy_bonus_reaches_the_softmax_of_r_over_beta_g_over_g_minus_1():
 
 def test_ppo_iterations_clip_optimiser_and_aggregation_leave_the_fixed_point():
     """num_iterations > 1 (the clip binds), clip-higher, SGD, grpo aggregation: same T = 1 fixed point."""
-    cfg = BanditConfig(steps=400, groups_per_step=32, group_size=G, lr=0.05, seed=1, num_iterations=4,
+    cfg = BanditConfig(steps=400, groups_per_step=32, num_generations=G, learning_rate=0.05, seed=1, num_iterations=4,
                        epsilon_high=0.28, loss_type="grpo")
     q = train_bandit(P, R, [kl("k3")], {"beta": BETA}, cfg).policy
     assert tv_distance(q, fwd(BETA_LOSS)) < TOL
-    cfg = BanditConfig(steps=400, groups_per_step=32, group_size=G, lr=1.0, optimizer="sgd", seed=2,
+    cfg = BanditConfig(steps=400, groups_per_step=32, num_generations=G, learning_rate=1.0, optimizer="sgd", seed=2,
                        loss_type="dapo", init="uniform")
     q = train_bandit(P, R, [kl("k2")], {"beta": BETA}, cfg).policy
     assert tv_distance(q, rev(BETA_LOSS)) < TOL
@@ -123,7 +123,7 @@ def test_mara_with_reverse_kl_is_uniform_over_the_correct_outcomes(placement, es
     """MARA's beta must be the fixed point's beta: nominal in the reward, G/(G-1) in the loss."""
     coupling = coupling_for(placement, G)
     shaper = MARAShaper(tau=1.0, beta_coupling=coupling)        # beta read from the trainer's coefs
-    cfg = BanditConfig(steps=400, groups_per_step=16, group_size=G, lr=0.05, seed=0)
+    cfg = BanditConfig(steps=400, groups_per_step=16, num_generations=G, learning_rate=0.05, seed=0)
     q = train_bandit(P, RB, [kl(estimator, placement)], {"beta": BETA}, cfg, shaper=shaper).policy
     b = BETA * coupling
     assert tv_distance(q, optimum(P, RB, b, "reverse", mara_tau=1.0)) < TOL
@@ -134,7 +134,7 @@ def test_mara_with_reverse_kl_is_uniform_over_the_correct_outcomes(placement, es
 
 def test_mara_is_a_no_op_at_beta_zero():
     shaper = MARAShaper(tau=1.0)
-    cfg = BanditConfig(steps=50, groups_per_step=4, group_size=G, seed=3)
+    cfg = BanditConfig(steps=50, groups_per_step=4, num_generations=G, seed=3)
     with_mara = train_bandit(P, RB, [kl("k2")], {"beta": 0.0}, cfg, shaper=shaper).policy
     without = train_bandit(P, RB, [kl("k2")], {"beta": 0.0}, cfg).policy
     np.testing.assert_array_equal(with_mara, without)
@@ -142,7 +142,7 @@ def test_mara_is_a_no_op_at_beta_zero():
 
 # ---------------------------------------------------------------- std-scaled advantages
 
-SCALED = BanditConfig(steps=400, groups_per_step=32, group_size=G, lr=0.05, seed=0, scale_rewards=True)
+SCALED = BanditConfig(steps=400, groups_per_step=32, num_generations=G, learning_rate=0.05, seed=0, scale_rewards=True)
 
 
 def test_std_scaling_moves_a_loss_placed_kl_towards_collapse():
@@ -156,7 +156,7 @@ def test_std_scaling_moves_a_loss_placed_kl_towards_collapse():
     q = train_bandit(P, R, [kl("k2")], {"beta": BETA}, SCALED).policy
     assert q[0] > 0.97
     assert tv_distance(q, rev(BETA_LOSS)) > 0.6
-    exact = BanditConfig(steps=300, group_size=G, lr=0.05, scale_rewards=True)
+    exact = BanditConfig(steps=300, num_generations=G, learning_rate=0.05, scale_rewards=True)
     q_exp = expected_bandit(P, R, [kl("k2")], {"beta": BETA}, exact).policy
     assert q_exp[0] > 0.97
 
@@ -172,7 +172,7 @@ def test_std_scaling_leaves_k1_in_the_reward_at_the_reverse_optimum():
 
 
 def test_same_seed_same_numbers_and_history_is_recorded():
-    cfg = BanditConfig(steps=30, groups_per_step=4, group_size=G, seed=7, log_every=10)
+    cfg = BanditConfig(steps=30, groups_per_step=4, num_generations=G, seed=7, log_every=10)
     a = train_bandit(P, R, [kl("k3")], {"beta": BETA}, cfg)
     b = train_bandit(P, R, [kl("k3")], {"beta": BETA}, cfg)
     np.testing.assert_array_equal(a.policy, b.policy)

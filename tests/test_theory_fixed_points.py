@@ -35,7 +35,7 @@ def _enumerated_batch(theta: torch.Tensor, p: torch.Tensor) -> TokenBatch:
     logp = full[:, 0].gather(1, ys)
     ref = torch.log(p)
     return TokenBatch(logp=logp, old_logp=logp.detach(), advantages=torch.zeros_like(logp),
-                      mask=torch.ones(K, 1, dtype=theta.dtype), group_size=K, ref_logp=ref[ys],
+                      mask=torch.ones(K, 1, dtype=theta.dtype), num_generations=K, ref_logp=ref[ys],
                       full_logp=full, ref_full_logp=ref.expand(K, 1, K), max_completion_length=1)
 
 
@@ -92,7 +92,7 @@ def test_exact_kl_in_the_reward_is_removed_by_the_group_baseline_for_one_token()
     full = torch.log_softmax(theta, -1).expand(ys.numel(), 1, K)
     logp = full[:, 0].gather(1, ys[:, None])
     batch = TokenBatch(logp=logp, old_logp=logp, advantages=torch.zeros_like(logp),
-                       mask=torch.ones(ys.numel(), 1, dtype=torch.float64), group_size=8,
+                       mask=torch.ones(ys.numel(), 1, dtype=torch.float64), num_generations=8,
                        ref_logp=torch.log(p)[ys][:, None], full_logp=full,
                        ref_full_logp=torch.log(p).expand(ys.numel(), 1, K), max_completion_length=1)
     rewards = torch.tensor(R)[ys]
@@ -122,7 +122,7 @@ def test_fixed_point_names_the_closed_form_and_its_beta():
     assert fixed_point(None, 0.0, G).direction == "none"
 
 
-EXACT = BanditConfig(steps=300, group_size=G, lr=5.0, lr_final=5.0, optimizer="sgd")
+EXACT = BanditConfig(steps=300, num_generations=G, learning_rate=5.0, learning_rate_final=5.0, optimizer="sgd")
 
 
 @pytest.mark.parametrize("reg, coef_name", [
@@ -150,7 +150,7 @@ def test_mara_in_group_anchor_leaves_a_small_bias_towards_the_global_anchor():
     log-ratio of 0.0011 (vs log 3 = 1.10 without MARA). Measured, not derived: the bound
     asserted is 10x the value."""
     rb = np.array([1.0, 1.0, 0.0, 0.0])
-    cfg = BanditConfig(steps=1000, group_size=G, lr=2.0, lr_final=2.0, optimizer="sgd")
+    cfg = BanditConfig(steps=1000, num_generations=G, learning_rate=2.0, learning_rate_final=2.0, optimizer="sgd")
     q = expected_bandit(P, rb, [KLRegulariser("reverse", "k1", "reward")], {"beta": BETA}, cfg,
                         shaper=MARAShaper(tau=1.0)).policy
     log_ratio = np.log(q[1] / q[0])

@@ -42,10 +42,6 @@ class Rollout:
     completion_mask: torch.Tensor   # (B, T) 1 on completion tokens incl. EOS
     sample_logp: torch.Tensor       # (B, T) log-prob of each sampled token under the sampling distribution
 
-    @property
-    def lengths(self) -> torch.Tensor:
-        return self.completion_mask.sum(1)
-
 
 def encode_prompts(tokenizer, prompts: list[str], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """[BOS] + prompt tokens, left-padded to the longest. Each distinct prompt is tokenized once

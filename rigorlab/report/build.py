@@ -201,8 +201,7 @@ def _curves(res: StudyResults, arms: list[str]) -> dict:
 
 def _distribution_figure(res: StudyResults, names: list[str], label_of: dict[str, str], group: str,
                          colors: dict) -> str:
-    from rigorlab.rl.mara import mara_tau
-    from rigorlab.theory.optima import optimum_logp
+    from rigorlab.theory.bridge import BETA_FLOOR
 
     prompts = res.optima.get(group) or {}
     if not prompts:
@@ -210,15 +209,16 @@ def _distribution_figure(res: StudyResults, names: list[str], label_of: dict[str
     # the prompt with the most correct answers shows the most about how mass is shared among them
     pid = max(prompts, key=lambda p: (int((prompts[p]["rewards"] > 0).sum()), p))
     info = prompts[pid]
-    outcomes, ref_logp, rewards = info["outcomes"], info["ref_logp"], info["rewards"]
+    outcomes, pi_ref, rewards = info["outcomes"], info["pi_ref"], info["rewards"]
     index = {o: i for i, o in enumerate(outcomes)}
     panels = {}
     for a in names:
-        runs = res.arm_runs(a)
-        counts, outside, total = np.zeros(len(outcomes)), 0, 0
-        for r in runs:
+        counts, outside, total, targets, betas, mara = np.zeros(len(outcomes)), 0, 0, [], [], False
+        for r in res.arm_runs(a):
             row = next((p for p in r.eval["trained"]["per_prompt"] if p["prompt"] == pid), None)
-            if row is None:
+            optimum = r.eval["trained"].get("optimum") or {}
+            entry = (optimum.get("prompts") or {}).get(pid)
+            if row is None or entry is None:
                 continue
             for ans, n in row["answers"].items():
                 i = index.get(ans)
@@ -227,24 +227,25 @@ def _distribution_figure(res: StudyResults, names: list[str], label_of: dict[str
                 else:
                     counts[i] += n
             total += row["n"]
+            targets.append(np.asarray(entry["pi_star"]["reverse"], dtype=float))
+            betas.append(float(optimum["beta"]))
+            mara = mara or optimum.get("mara_tau") is not None
         if total == 0:
             continue
-        betas = [r.summary.get("trained", {}).get("beta_used") for r in runs]
-        beta = max(float(np.mean([b for b in betas if b is not None] or [runs[0].config.grpo.beta])), 1e-6)
-        tau = mara_tau(runs[0].config)
-        opt = np.exp(optimum_logp(ref_logp, rewards, beta, "reverse", tau))
-        caption = ("pi* (beta -> 0: pi_ref on correct answers)" if beta <= 1e-6
-                   else f"pi* (reverse KL, beta={beta:.3g}{', MARA rewards' if tau is not None else ''})")
-        panels[label_of[a]] = (counts / total, outside / total, opt, caption)
+        beta = float(np.mean(betas))
+        caption = ("pi* (beta -> 0: pi_ref on correct answers)" if beta <= BETA_FLOOR
+                   else f"pi* (reverse KL, beta={beta:.3g}{', MARA rewards' if mara else ''})")
+        panels[label_of[a]] = (counts / total, outside / total, np.mean(targets, axis=0), caption)
     if not panels:
         return ""
-    png = figures.answer_distributions(pid, outcomes, np.exp(ref_logp), rewards > 0, panels, colors)
+    png = figures.answer_distributions(pid, outcomes, pi_ref, rewards > 0, panels, colors)
     n_seeds = len(res.record["seeds"])
     return figure(png, f"answer distributions on {pid}",
                   f"Prompt <code>{esc(pid)}</code>, the one with the most correct answers. Grey: pi_ref, the "
                   "reference model's exact probability of each complete answer, renormalised over the well-formed "
                   f"answers (it puts {info['discarded_mass']:.2%} elsewhere). Hatched: pi* = argmax E[r] - beta "
-                  "KL(pi||pi_ref) at the arm's final beta (THEORY.md section 3). Coloured: the arm's evaluation "
+                  "KL(pi||pi_ref) at each seed's final beta, averaged over seeds, as the runs wrote it "
+                  "(THEORY.md section 3). Coloured: the arm's evaluation "
                   f"samples pooled over its {n_seeds} seeds; 'other' = no well-formed answer.",
                   f"fig-dist-{group or 'all'}")
 

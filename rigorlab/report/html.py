@@ -10,7 +10,7 @@ import base64
 import html
 from typing import Iterable, Sequence
 
-from rigorlab.study.statistics import num
+from rigorlab.study.intervals import num
 
 STYLE = """
 :root { --ink:#1d1d1f; --mute:#5f6368; --line:#e3e3e6; --good:#0b7a3b; --bad:#b3261e; --bg:#fafafa; }

@@ -14,24 +14,24 @@ from __future__ import annotations
 import torch
 
 
-def group_advantages(rewards: torch.Tensor, group_size: int, scale_rewards: bool,
+def group_advantages(rewards: torch.Tensor, num_generations: int, scale_rewards: bool,
                      eps: float = 1e-4) -> torch.Tensor:
     """Per-completion advantages from rewards laid out as consecutive groups of G.
 
     rewards: (B,) with B = n_prompts * G. Returns (B,). `scale_rewards=True` is
     GRPO's std normalisation (torch.std, unbiased, as DeepSeekMath and TRL).
     """
-    if rewards.ndim != 1 or rewards.numel() % group_size:
-        raise ValueError(f"rewards of shape {tuple(rewards.shape)} do not split into groups of {group_size}")
-    r = rewards.view(-1, group_size)                       # (P, G)
+    if rewards.ndim != 1 or rewards.numel() % num_generations:
+        raise ValueError(f"rewards of shape {tuple(rewards.shape)} do not split into groups of {num_generations}")
+    r = rewards.view(-1, num_generations)                       # (P, G)
     adv = r - r.mean(dim=1, keepdim=True)
     if scale_rewards:
-        std = r.std(dim=1, keepdim=True) if group_size > 1 else torch.zeros_like(r[:, :1])
+        std = r.std(dim=1, keepdim=True) if num_generations > 1 else torch.zeros_like(r[:, :1])
         adv = adv / (std + eps)
     return adv.reshape(-1)
 
 
-def token_advantages(rewards: torch.Tensor, group_size: int, scale_rewards: bool,
+def token_advantages(rewards: torch.Tensor, num_generations: int, scale_rewards: bool,
                      mask: torch.Tensor, token_penalty: torch.Tensor | None = None,
                      eps: float = 1e-4) -> torch.Tensor:
     """Per-token advantages (B, T), optionally with a per-token reward penalty.
@@ -45,14 +45,14 @@ def token_advantages(rewards: torch.Tensor, group_size: int, scale_rewards: bool
     """
     mask = mask.to(rewards.dtype)
     if token_penalty is None:
-        return group_advantages(rewards, group_size, scale_rewards, eps)[:, None] * mask
+        return group_advantages(rewards, num_generations, scale_rewards, eps)[:, None] * mask
     pen = (token_penalty * mask).detach()
     seq_reward = rewards - pen.sum(dim=1)                  # (B,)
-    r = seq_reward.view(-1, group_size)
+    r = seq_reward.view(-1, num_generations)
     baseline = r.mean(dim=1, keepdim=True).expand_as(r).reshape(-1)
     to_go = pen.flip(1).cumsum(1).flip(1)                  # sum_{s>=t} c_s, (B, T)
     adv = (rewards[:, None] - to_go) - baseline[:, None]
     if scale_rewards:
-        std = r.std(dim=1, keepdim=True) if group_size > 1 else torch.zeros_like(r[:, :1])
+        std = r.std(dim=1, keepdim=True) if num_generations > 1 else torch.zeros_like(r[:, :1])
         adv = adv / (std.expand_as(r).reshape(-1)[:, None] + eps)
     return adv * mask

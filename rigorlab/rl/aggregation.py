@@ -9,12 +9,13 @@ it is explicit:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import get_args
 
 import torch
 
-LossType = Literal["grpo", "dapo", "dr_grpo"]
-LOSS_TYPES: tuple[str, ...] = ("grpo", "dapo", "dr_grpo")
+from rigorlab.config import LossType
+
+LOSS_TYPES: tuple[str, ...] = get_args(LossType)      # the config's list, not a copy
 
 
 def aggregate(token_loss: torch.Tensor, mask: torch.Tensor, loss_type: str,

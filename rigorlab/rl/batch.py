@@ -7,7 +7,7 @@ T = 1, V = K outcomes, so the same components serve both trainers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -18,12 +18,11 @@ class TokenBatch:
     old_logp: torch.Tensor                  # (B, T) log pi_old (sampling policy), detached
     advantages: torch.Tensor                # (B, T) per-token advantage
     mask: torch.Tensor                      # (B, T) 1.0 on completion tokens, 0.0 on padding
-    group_size: int                         # G completions per prompt
+    num_generations: int                    # G completions per prompt
     ref_logp: torch.Tensor | None = None    # (B, T) log pi_ref of sampled tokens, detached
     full_logp: torch.Tensor | None = None   # (B, T, V) log-softmax of pi_theta, carries grad
     ref_full_logp: torch.Tensor | None = None  # (B, T, V) log-softmax of pi_ref, detached
     max_completion_length: int | None = None   # for dr_grpo's constant normaliser
-    extras: dict = field(default_factory=dict)
 
     def masked_mean(self, x: torch.Tensor) -> torch.Tensor:
         """Mean of x over real tokens of the whole batch (a scalar, for metrics)."""

@@ -62,9 +62,9 @@ def historical_bonus(counts: Sequence[int], c: float) -> np.ndarray:
     return c * np.minimum(1.0, 1.0 / np.sqrt(np.maximum(n, 1e-300)))
 
 
-def batch_penalty(keys: Sequence[Hashable | None], c: float, group_size: int | None = None) -> np.ndarray:
+def batch_penalty(keys: Sequence[Hashable | None], c: float, num_generations: int | None = None) -> np.ndarray:
     """c * (number of OTHER samples of the group with the same key) / G; 0 for a None key."""
-    G = len(keys) if group_size is None else group_size
+    G = len(keys) if num_generations is None else num_generations
     freq = Counter(k for k in keys if k is not None)
     same = np.array([freq[k] - 1 if k is not None else 0 for k in keys], dtype=float)
     return c * same / max(G, 1)

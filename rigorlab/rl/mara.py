@@ -44,7 +44,7 @@ def mara_augment(rewards: np.ndarray, ref_logprob: np.ndarray, beta: float,
     return out, z
 
 
-def coupling_for(placement: str, group_size: int) -> float:
+def coupling_for(placement: str, num_generations: int) -> float:
     """beta_m / beta for a KL regulariser placed in the reward or the loss (dr_grpo baseline).
 
     A loss-placed KL competes with (G-1)/G of the reward's policy gradient
@@ -54,9 +54,9 @@ def coupling_for(placement: str, group_size: int) -> float:
     if placement == "reward":
         return 1.0
     if placement == "loss":
-        if group_size < 2:
-            raise ValueError("a group-mean baseline needs group_size >= 2")
-        return group_size / (group_size - 1)
+        if num_generations < 2:
+            raise ValueError("a group-mean baseline needs num_generations >= 2")
+        return num_generations / (num_generations - 1)
     raise ValueError(f"unknown placement {placement!r}; expected reward or loss")
 
 

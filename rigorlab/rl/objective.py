@@ -32,7 +32,7 @@ def advantages_with_penalties(rewards: torch.Tensor, batch: TokenBatch, scale_re
         pen = reg.token_penalty(batch, coefs[reg.coef_name])
         metrics[f"{reg.name}/reward_penalty"] = (pen * batch.mask).sum(1).mean().item()
         penalty = pen if penalty is None else penalty + pen
-    adv = token_advantages(rewards, batch.group_size, scale_rewards, batch.mask, penalty)
+    adv = token_advantages(rewards, batch.num_generations, scale_rewards, batch.mask, penalty)
     return adv, metrics
 
 

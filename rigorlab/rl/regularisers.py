@@ -15,17 +15,18 @@ reverse-KL policy gradient. GRPO as published is k3 in the loss.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Literal
+from typing import get_args
 
 import torch
 
+from rigorlab.config import KLDirection, KLEstimator, KLPlacement
 from rigorlab.errors import UserError
 from rigorlab.registry import Registry
 from rigorlab.rl.batch import TokenBatch
 
 REGULARISERS: Registry["Regulariser"] = Registry("regulariser")
 
-Placement = Literal["loss", "reward"]
+Placement = KLPlacement
 
 
 class Regulariser(ABC):
@@ -88,8 +89,11 @@ def exact_token_kl(full_logp: torch.Tensor, ref_full_logp: torch.Tensor,
 
 
 SAMPLED_ESTIMATORS = {"k1": k1, "k2": k2, "k3": k3}
-ESTIMATORS = ("k1", "k2", "k3", "full")
-DIRECTIONS = ("reverse", "forward")
+ESTIMATORS: tuple[str, ...] = get_args(KLEstimator)      # the config's lists, not copies
+DIRECTIONS: tuple[str, ...] = get_args(KLDirection)
+PLACEMENTS: tuple[str, ...] = get_args(KLPlacement)
+if set(ESTIMATORS) != set(SAMPLED_ESTIMATORS) | {"full"}:      # a new config choice needs its code here
+    raise ImportError(f"KL estimators of the config {ESTIMATORS} and of rl.regularisers differ")
 
 
 @REGULARISERS.register("kl")
@@ -103,9 +107,9 @@ class KLRegulariser(Regulariser):
         if estimator not in ESTIMATORS:
             raise UserError(f"unknown KL estimator {estimator!r}; expected one of {', '.join(ESTIMATORS)}")
         if direction not in DIRECTIONS:
-            raise UserError(f"unknown KL direction {direction!r}; expected reverse or forward")
-        if placement not in ("loss", "reward"):
-            raise UserError(f"unknown KL placement {placement!r}; expected loss or reward")
+            raise UserError(f"unknown KL direction {direction!r}; expected one of {', '.join(DIRECTIONS)}")
+        if placement not in PLACEMENTS:
+            raise UserError(f"unknown KL placement {placement!r}; expected one of {', '.join(PLACEMENTS)}")
         if direction == "forward" and estimator != "full":
             raise UserError(
                 "KL direction 'forward' needs estimator 'full': k1/k2/k3 estimate KL(pi||pi_ref) from "

@@ -180,7 +180,7 @@ class GRPOTrainer:
                 full = forward_logprobs(self.policy, pids, pmask, ro.completion_ids, mask, g.temperature, G)
             logp = gather_tokens(full, ro.completion_ids)
             batch = TokenBatch(logp=logp, old_logp=logp.detach(), advantages=torch.zeros_like(logp), mask=mask,
-                               group_size=G, ref_logp=ref_logp, full_logp=full, ref_full_logp=ref_full,
+                               num_generations=G, ref_logp=ref_logp, full_logp=full, ref_full_logp=ref_full,
                                max_completion_length=g.max_new_tokens)
             if it == 0:
                 old_logp = logp.detach()

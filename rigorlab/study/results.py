@@ -2,10 +2,10 @@
 
 `load_results(study_dir)` queries the run index (re-indexing the run
 directories when the index is missing or stale), reads each finished run's
-eval.json and training log, and adds the exact pi_ref and pi* of every eval
-prompt when the task's answer set is finite (reference scores cached in
-reference_answers.json). `analyse(results)` gives the statistics written to
-stats.json and shown in the report.
+eval.json and training log, including the exact pi_ref, pi* and TV of every
+eval prompt that the run itself wrote when the task's answer set is finite
+(rigorlab.pipeline.optimum): nothing here loads a model. `analyse(results)`
+gives the statistics written to stats.json and shown in the report.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ from rigorlab.io import atomic_write_json, read_jsonl
 from rigorlab.store.index import RunIndex, RunRecord, sync_run
 from rigorlab.store.rundir import read_eval, read_summary
 from rigorlab.study.metrics import metric_info, prompt_values, seed_value
-from rigorlab.study.statistics import Cell, compare
+from rigorlab.study.intervals import Cell, compare
 
 STUDY_FILE = "study.json"
-REF_CACHE = "reference_answers.json"
 
 
 @dataclass
@@ -50,7 +49,7 @@ class StudyResults:
     runs: list[RunResult]              # finished runs
     all_runs: list[RunRecord]          # every planned run with its status
     baseline_of: dict[str, str | None]  # arm name -> its baseline arm name (None: it is one)
-    optima: dict = field(default_factory=dict)   # group -> prompt -> {"outcomes", "ref", "correct"}
+    optima: dict = field(default_factory=dict)   # group -> prompt -> {"outcomes", "pi_ref", "rewards", ...}
 
     @property
     def arms(self) -> list[dict]:
@@ -93,8 +92,8 @@ def _index_for(study_dir: Path, record: dict, index: RunIndex | None) -> tuple[R
     return index, [r for r in index.runs(study=record["name"]) if r.run_id in planned]
 
 
-def load_results(study_dir: str | Path, index: RunIndex | None = None, optima: bool = True) -> StudyResults:
-    """Every finished run of the study with its values; pi_ref / pi* when the task's answers are finite."""
+def load_results(study_dir: str | Path, index: RunIndex | None = None) -> StudyResults:
+    """Every finished run of the study with its values; pi_ref / pi* / TV as each run wrote them."""
     study_dir = Path(study_dir).resolve()
     record = read_study_record(study_dir)
     index, records = _index_for(study_dir, record, index)
@@ -109,11 +108,26 @@ def load_results(study_dir: str | Path, index: RunIndex | None = None, optima: b
         cfg = build_config(read_yaml_mapping(rec.path / "config.yaml"), str(rec.path / "config.yaml"))
         runs.append(RunResult(rec, arms[rec.arm], cfg, summary, ev, read_jsonl(rec.path / "metrics.jsonl")))
     res = StudyResults(study_dir, record, runs, records, baselines(record))
-    if optima and runs:
-        from rigorlab.study.optima import attach_optima
-
-        attach_optima(res)
+    for run in runs:
+        _read_optimum(res, run)
     return res
+
+
+def _read_optimum(res: StudyResults, run: RunResult) -> None:
+    """Fill run.tv (direction -> prompt -> TV) and res.optima[group] from the run's eval.json.
+
+    pi_ref is the same for every run of a within-group (one reference), so
+    the first run that has a prompt supplies it.
+    """
+    prompts = (run.eval.get("trained", {}).get("optimum") or {}).get("prompts") or {}
+    group = res.optima.setdefault(run.arm["group"], {}) if prompts else {}
+    for pid, entry in prompts.items():
+        for direction, value in entry["tv"].items():
+            run.tv.setdefault(direction, {})[pid] = float(value)
+        if pid not in group:
+            group[pid] = {"outcomes": list(entry["outcomes"]), "pi_ref": np.asarray(entry["pi_ref"], dtype=float),
+                          "rewards": np.asarray(entry["rewards"], dtype=float),
+                          "discarded_mass": float(entry["discarded_mass"])}
 
 
 def metric_cells(res: StudyResults, key: str, source: str = "trained") -> dict[str, dict[Cell, float]]:

@@ -1,4 +1,4 @@
-"""Run a study: plan the (arm, seed) runs, pretrain the references once, dispatch, index, report.
+"""Run a study: plan the (arm, seed) runs, pretrain the references once, dispatch, index.
 
 Layout under the output root (default ./rigorlab-runs):
 
@@ -10,17 +10,22 @@ Layout under the output root (default ./rigorlab-runs):
 
 Re-running the same study skips finished runs and resumes interrupted ones
 from their checkpoints; a killed study loses nothing already written.
+
+The report is a layer above (rigorlab.report reads what a study wrote); a
+caller that wants one at the end passes `reporter` (the CLI passes
+rigorlab.report.build.build_report), so this package never imports it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
+
+from filelock import FileLock, Timeout
 
 from rigorlab.config import build_config, read_yaml_mapping
 from rigorlab.errors import UserError
@@ -32,6 +37,7 @@ from rigorlab.study.spec import Arm, Study
 from rigorlab.study.worker import make_job, unpack_run
 
 STUDY_FILE = "study.json"
+Reporter = Callable[..., Path]        # (study_dir, index=RunIndex) -> the report's path
 
 
 @dataclass
@@ -85,23 +91,26 @@ def study_record(study: Study) -> dict:
 
 @contextmanager
 def study_lock(study_dir: Path) -> Iterator[None]:
-    """One driver per study directory at a time."""
+    """One driver per study directory at a time (an OS lock: released when the holder dies).
+
+    The holder's pid goes to a separate file, since filelock truncates the lock file itself.
+    """
     study_dir.mkdir(parents=True, exist_ok=True)
-    path = study_dir / ".lock"
-    fh = open(path, "a+")
+    owner = study_dir / ".lock.pid"
+    lock = FileLock(study_dir / ".lock")
     try:
+        lock.acquire(timeout=0)
+    except Timeout:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            raise UserError(f"another rigorlab run is writing {study_dir} (pid {fh.read().strip() or '?'})") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+            pid = owner.read_text(encoding="utf-8").strip()
+        except OSError:
+            pid = ""
+        raise UserError(f"another rigorlab run is writing {study_dir} (pid {pid or '?'})") from None
+    try:
+        owner.write_text(str(os.getpid()), encoding="utf-8")
         yield
     finally:
-        fh.close()
+        lock.release()
 
 
 def prepare_references(study: Study, progress=None) -> list[Path]:
@@ -137,9 +146,9 @@ def default_workers(n_jobs: int) -> int:
 
 
 def run_study(study: Study, out: str | Path = "rigorlab-runs", workers: int | None = None, backend: str = "local",
-              address: str | None = None, documents: bool = True, report: bool = True,
+              address: str | None = None, documents: bool = True, reporter: Reporter | None = None,
               display: bool = True) -> StudyResult:
-    """Run every unfinished (arm, seed) of `study` under `out`, then write stats.json and report.html."""
+    """Run every unfinished (arm, seed) of `study` under `out`; then `reporter(study_dir, index=...)`, if given."""
     if backend not in BACKENDS:
         raise UserError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
     if workers is not None and workers < 1:
@@ -203,10 +212,8 @@ def run_study(study: Study, out: str | Path = "rigorlab-runs", workers: int | No
                     if run_status(r.run_dir) != "done" and (rec := index.get(r.run_id)) and rec.status == "running":
                         index.set_status(r.run_id, "interrupted")
                 raise
-        if report:
-            from rigorlab.report.build import build_report
-
-            result.report_path = build_report(study_dir, index=index)
+        if reporter is not None:
+            result.report_path = reporter(study_dir, index=index)
     result.seconds = round(time.perf_counter() - t0, 1)
     return result
 

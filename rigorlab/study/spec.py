@@ -274,7 +274,7 @@ def _check_part(base: dict, overrides: dict[str, Any], where: str) -> None:
     here, naming the part; a constraint between fields (forward KL needs the full
     estimator) may be met by another axis, so it is left to the arm that combines them.
     """
-    from rigorlab.config import _format_error
+    from rigorlab.config import format_validation_error
 
     data = json.loads(json.dumps(base))
     for key, value in overrides.items():
@@ -283,7 +283,7 @@ def _check_part(base: dict, overrides: dict[str, Any], where: str) -> None:
         cfg = TrainConfig.model_validate(data)
     except ValidationError as exc:
         if exc.errors()[0]["loc"]:
-            raise UserError(_format_error(where, exc)) from None
+            raise UserError(format_validation_error(where, exc)) from None
         return
     from rigorlab.rl.components import build_components
 

@@ -65,7 +65,7 @@ def execute_run(job: dict, progress: Callable[[str, int, int, dict], None] | Non
     import torch
 
     from rigorlab.config import TrainConfig
-    from rigorlab.rl.run import run_training
+    from rigorlab.pipeline.run import run_training
     from rigorlab.store.rundir import read_summary, run_status
 
     t0 = time.perf_counter()

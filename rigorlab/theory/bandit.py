@@ -42,12 +42,13 @@ class BanditConfig:
     """Optimiser rounds; each samples a fresh batch."""
     groups_per_step: int = 32
     """Groups (prompts) per batch; the bandit has one prompt, so these are i.i.d. groups."""
-    group_size: int = 8
+    num_generations: int = 8
     """G samples per group (num_generations)."""
-    lr: float = 0.05
+    learning_rate: float = 0.05
     """Initial learning rate."""
-    lr_final: float = 0.0
-    """Learning rate at the last step, reached by cosine decay (0 removes the sampling noise at the end)."""
+    learning_rate_final: float = 0.0
+    """Learning rate at the last step, reached by cosine decay (torch's CosineAnnealingLR; 0 removes
+    the sampling noise at the end)."""
     optimizer: str = "adam"
     """adam | sgd."""
     num_iterations: int = 1
@@ -75,15 +76,10 @@ class BanditResult:
     history: list[dict] = field(default_factory=list)   # one row per logged step
 
 
-def _lr_at(cfg: BanditConfig, step: int) -> float:
-    frac = step / max(cfg.steps - 1, 1)
-    return cfg.lr_final + 0.5 * (cfg.lr - cfg.lr_final) * (1 + math.cos(math.pi * frac))
-
-
 def _shape_groups(shaper: RewardShaper, ys: torch.Tensor, rewards: torch.Tensor, ref_logp: torch.Tensor,
-                  group_size: int, step: int, coefs: Mapping[str, float]) -> tuple[torch.Tensor, dict[str, float]]:
+                  num_generations: int, step: int, coefs: Mapping[str, float]) -> tuple[torch.Tensor, dict[str, float]]:
     """Apply a reward shaper group by group, as the LM trainer does."""
-    G = group_size
+    G = num_generations
     outs = ys.numpy().reshape(-1, G)                                      # (n_groups, G)
     rew = rewards.numpy().reshape(-1, G).copy()
     ref = ref_logp.numpy()[outs]
@@ -108,8 +104,8 @@ def _check(p: np.ndarray, r: np.ndarray, cfg: BanditConfig, regularisers: Sequen
         raise UserError("the bandit trainer needs a strictly positive pi_ref that sums to 1")
     if not np.all(np.isfinite(r)):
         raise UserError("rewards must be finite numbers")
-    if cfg.group_size < 2:
-        raise UserError("group_size must be at least 2 for a group baseline")
+    if cfg.num_generations < 2:
+        raise UserError("num_generations must be at least 2 for a group baseline")
     if cfg.optimizer not in ("adam", "sgd"):
         raise UserError(f"unknown optimizer {cfg.optimizer!r}; expected adam or sgd")
     if cfg.init not in ("ref", "uniform"):
@@ -123,11 +119,11 @@ class _Batches:
     """Where a step's outcomes come from: i.i.d. samples, or every group with its probability."""
 
     def __init__(self, K: int, cfg: BanditConfig, expected: bool) -> None:
-        self.expected, self.G = expected, cfg.group_size
+        self.expected, self.G = expected, cfg.num_generations
         if expected:
-            comps = list(itertools.combinations_with_replacement(range(K), cfg.group_size))
+            comps = list(itertools.combinations_with_replacement(range(K), cfg.num_generations))
             if len(comps) > 50_000:
-                raise UserError(f"{len(comps)} distinct groups of {cfg.group_size} over {K} outcomes "
+                raise UserError(f"{len(comps)} distinct groups of {cfg.num_generations} over {K} outcomes "
                                 "are too many to enumerate; use train_bandit (sampling)")
             self.ys = torch.tensor(comps, dtype=torch.long).reshape(-1)              # (C*G,)
             counts = np.zeros((len(comps), K))
@@ -135,10 +131,10 @@ class _Batches:
                 np.add.at(counts[i], list(c), 1)
             self.counts = torch.as_tensor(counts, dtype=torch.float64)                # (C, K)
             # log multinomial coefficient G! / prod n_k!
-            self.log_coef = math.lgamma(cfg.group_size + 1) - torch.lgamma(self.counts + 1).sum(1)
+            self.log_coef = math.lgamma(cfg.num_generations + 1) - torch.lgamma(self.counts + 1).sum(1)
         else:
             self.gen = torch.Generator().manual_seed(cfg.seed)
-            self.B = cfg.groups_per_step * cfg.group_size
+            self.B = cfg.groups_per_step * cfg.num_generations
 
     def draw(self, old_full: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Outcomes (B,) and row weights (B,) whose weighted mean is the expectation over groups."""
@@ -175,12 +171,14 @@ def _train(pi_ref: Sequence[float] | np.ndarray, rewards: Sequence[float] | np.n
     policy_loss = policy_loss or POLICY_LOSSES.build("ppo_clip", epsilon=cfg.epsilon,
                                                      epsilon_high=cfg.epsilon_high)
     dt = torch.float64
-    K, G = p.size, cfg.group_size
+    K, G = p.size, cfg.num_generations
     ref_logp = torch.log(torch.as_tensor(p / p.sum(), dtype=dt))                     # (K,)
     reward_t = torch.as_tensor(r, dtype=dt)                                          # (K,)
     logits = torch.nn.Parameter(ref_logp.clone() if cfg.init == "ref" else torch.zeros(K, dtype=dt))
     opt_cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.SGD
-    opt = opt_cls([logits], lr=cfg.lr)
+    opt = opt_cls([logits], lr=cfg.learning_rate)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(cfg.steps - 1, 1),
+                                                          eta_min=cfg.learning_rate_final)
     batches = _Batches(K, cfg, expected)
     # For T = 1 the three aggregations agree on unit masks; with weighted rows only
     # dr_grpo's constant normaliser keeps the weights (grpo's per-row mean cancels them).
@@ -189,8 +187,6 @@ def _train(pi_ref: Sequence[float] | np.ndarray, rewards: Sequence[float] | np.n
     history: list[dict] = []
 
     for step in range(cfg.steps):
-        for group in opt.param_groups:
-            group["lr"] = _lr_at(cfg, step)
         with torch.no_grad():
             old_full = torch.log_softmax(logits, dim=-1)                             # (K,)
         ys, weight = batches.draw(old_full)                                          # (B,), (B,)
@@ -209,7 +205,7 @@ def _train(pi_ref: Sequence[float] | np.ndarray, rewards: Sequence[float] | np.n
         ref_tok = ref_logp[ys][:, None]                                              # (B, 1)
         ref_full = ref_logp.expand(B, 1, K)                                          # (B, 1, K)
         at_old = TokenBatch(logp=old_logp, old_logp=old_logp, advantages=torch.zeros_like(old_logp),
-                            mask=ones, group_size=G, ref_logp=ref_tok,
+                            mask=ones, num_generations=G, ref_logp=ref_tok,
                             full_logp=old_full.expand(B, 1, K), ref_full_logp=ref_full,
                             max_completion_length=1)
         adv, m = advantages_with_penalties(step_rewards, at_old, cfg.scale_rewards, regularisers, coefs)
@@ -220,12 +216,13 @@ def _train(pi_ref: Sequence[float] | np.ndarray, rewards: Sequence[float] | np.n
         for _ in range(cfg.num_iterations):
             full = torch.log_softmax(logits, dim=-1).expand(B, 1, K)                # (B, 1, K), carries grad
             batch = TokenBatch(logp=full[:, 0].gather(1, ys[:, None]), old_logp=old_logp,
-                               advantages=adv, mask=mask, group_size=G, ref_logp=ref_tok,
+                               advantages=adv, mask=mask, num_generations=G, ref_logp=ref_tok,
                                full_logp=full, ref_full_logp=ref_full, max_completion_length=1)
             loss, m = grpo_loss(batch, policy_loss, regularisers, coefs, loss_type)
             opt.zero_grad()
             loss.backward()
             opt.step()
+        schedule.step()
         metrics.update(m)
         if step % cfg.log_every == 0 or step == cfg.steps - 1:
             if not expected:

@@ -34,6 +34,16 @@ from rigorlab.theory.summaries import tv_distance
 
 ScoreFn = Callable[[str, list[str]], np.ndarray]
 
+BETA_FLOOR = 1e-6
+"""The smallest beta an optimum is computed at: a run trained with beta = 0 is
+compared with the limit beta -> 0+, which keeps pi_ref's ratios among the best
+answers (THEORY.md section 3). The one copy of this constant."""
+
+
+def effective_beta(beta: float | None) -> float:
+    """A run's final beta as the optimum uses it (None or 0 -> BETA_FLOOR)."""
+    return max(float(beta or 0.0), BETA_FLOOR)
+
 
 @dataclass(frozen=True)
 class AnswerDistribution:
@@ -109,6 +119,11 @@ def tv_to_optimum(sampled_answers: Sequence[Hashable | None], outcomes: Sequence
         with np.errstate(divide="ignore"):
             ref_logp = np.log(p) - np.log(p.sum())
     target = np.exp(optimum_logp(ref_logp, rewards, beta, direction, mara_tau))
+    return _tv_to(sampled_answers, outcomes, target)
+
+
+def _tv_to(sampled_answers: Sequence[Hashable | None], outcomes: Sequence[str], target: np.ndarray) -> float:
+    """TV between the samples' distribution (mass outside the set included) and `target` on the set."""
     emp, outside = empirical_distribution(sampled_answers, outcomes)
     return tv_distance(np.append(emp, outside), np.append(target, 0.0))
 
@@ -131,13 +146,11 @@ class TaskOptimum:
 
     def tv(self, sampled_answers: Sequence[Hashable | None]) -> float:
         """TV distance between sampled answers and this pi* (see tv_to_optimum)."""
-        emp, outside = empirical_distribution(sampled_answers, self.outcomes)
-        return tv_distance(np.append(emp, outside), np.append(self.probs, 0.0))
+        return _tv_to(sampled_answers, self.outcomes, self.probs)
 
 
-def task_optimum(task, prompt, score_fn: ScoreFn, beta: float, direction: str = "reverse",
-                 mara_tau: float | None = None) -> TaskOptimum:
-    """pi* for `prompt` (a tasks.base.Prompt) of `task`, with rewards from the task's verifier.
+def task_reference(task, prompt, score_fn: ScoreFn) -> tuple[AnswerDistribution, np.ndarray]:
+    """pi_ref over the outcomes of `prompt` (a tasks.base.Prompt) and the verifier's reward of each.
 
     The task must enumerate its outcomes (`task.outcomes(prompt)`), as `pairs` does.
     """
@@ -146,6 +159,20 @@ def task_optimum(task, prompt, score_fn: ScoreFn, beta: float, direction: str = 
         raise UserError(f"task {task.name!r} has no finite outcome set, so its optimum cannot be enumerated")
     ref = reference_answer_distribution(score_fn, prompt.text, outcomes)
     rewards = np.array([task.verify(prompt, task.extract(o)) for o in outcomes], dtype=float)
+    return ref, rewards
+
+
+def task_optimum(task, prompt, score_fn: ScoreFn | None, beta: float, direction: str = "reverse",
+                 mara_tau: float | None = None,
+                 reference: tuple[AnswerDistribution, np.ndarray] | None = None) -> TaskOptimum:
+    """pi* for `prompt` of `task` (THEORY.md section 3), with rewards from the task's verifier.
+
+    This is the one place that turns a reference model into an optimum: a
+    run's eval.json is written from it (rigorlab.pipeline.optimum), and
+    studies and reports read that file. `reference`, from `task_reference`,
+    saves scoring the reference again for a second direction.
+    """
+    ref, rewards = reference if reference is not None else task_reference(task, prompt, score_fn)
     logp = optimum_logp(ref.logp, rewards, beta, direction, mara_tau)
     return TaskOptimum(prompt=prompt.text, outcomes=ref.outcomes, ref=ref, rewards=rewards, logp=logp,
                        beta=float(beta), direction=direction)

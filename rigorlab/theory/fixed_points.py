@@ -60,14 +60,14 @@ class FixedPoint:
         return optimum_logp(ref_logp, rewards, self.beta, self.direction, mara_tau)
 
 
-def fixed_point(reg: Regulariser | None, coef: float, group_size: int,
+def fixed_point(reg: Regulariser | None, coef: float, num_generations: int,
                 scale_rewards: bool = False) -> FixedPoint | None:
     """The T = 1 fixed point of dr_grpo-style training with one regulariser (None: no closed form)."""
     if scale_rewards:
         return None
-    if group_size < 2:
-        raise ValueError("a group-mean baseline needs group_size >= 2")
-    loss_beta = coef * group_size / (group_size - 1)
+    if num_generations < 2:
+        raise ValueError("a group-mean baseline needs num_generations >= 2")
+    loss_beta = coef * num_generations / (num_generations - 1)
     if reg is None or coef == 0:
         return FixedPoint("none", 0.0, "no regulariser")
     if isinstance(reg, EntropyBonus):
