@@ -49,7 +49,8 @@ def free_port() -> int:
 
 def start_server(port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "rigorlab.cli", "serve", "smollm2", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "rigorlab.cli", "serve", "smollm2", "--name", "smollm2",
+                             "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:

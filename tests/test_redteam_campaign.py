@@ -205,3 +205,32 @@ def test_pair_refinement_with_an_attacker_model_is_logged_and_replayed(tmp_path:
     session = json.loads((tmp_path / "session.json").read_text())
     assert again == res and session["queries_sent"] == 0                        # everything comes from the log
     assert len(read_jsonl(tmp_path / "log.jsonl")) == 40 + 12 + 12
+
+
+class Picky(Target):
+    """The keeper, but it rejects long conversations for good (as a server rejects an over-long prompt)."""
+
+    name = "picky"
+
+    def respond(self, messages, **sampling):
+        raise AssertionError("the campaign batches")
+
+    def respond_batch(self, batch, seeds=None, **sampling):
+        out = []
+        for m in batch:
+            long = sum(len(x["content"]) for x in m) > 300
+            reply = TargetReply("", 0, "target 'picky' answered HTTP 400: too long") if long else \
+                TargetReply(KeeperTarget().respond(m))
+            if long:
+                reply.rejected = True
+            out.append(reply)
+        return out
+
+
+def test_rejected_queries_are_answers_not_failures(tmp_path: Path) -> None:
+    res = run_campaign(campaign_from_dict(campaign(operators=["many_shot", "prefill"])), tmp_path, target=Picky())
+    rows = read_jsonl(tmp_path / "log.jsonl")
+    rejected = [r for r in rows if r["rejected"]]
+    assert rejected and all(r["response"] == "" and r["error"] is None for r in rejected)
+    ops = res["goals"][0]["dynamic"]["operators"]
+    assert ops["many_shot"]["trials"] > 0 and ops["prefill"]["breaches"] > 0     # the campaign went on

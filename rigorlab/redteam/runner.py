@@ -82,17 +82,20 @@ class QueryEngine:
             self.target_seconds += spent
             share = spent / len(pending)
             for i, reply in zip(pending, replies):
+                # A rejection (too long, content filter) is the target's answer to this query: logged,
+                # counted, never a breach, and replayed on resume. Any other error is a failure.
+                rejected = reply.error if getattr(reply, "rejected", False) else None
                 tokens = (reply.prompt_tokens or 0) + (reply.completion_tokens or 0)
                 if reply.prompt_tokens is None or reply.completion_tokens is None:
                     chars = sum(len(m["content"]) for m in convs[i]) + len(reply.text)
                     tokens = math.ceil(chars / 4)
                 row = {"key": keys[i], "scope": list(scope), **meta[i], "messages": convs[i],
-                       "response": reply.text, "error": reply.error, "retries": reply.retries,
-                       "tokens": tokens, "seconds": round(share, 6)}
+                       "response": "" if rejected else reply.text, "error": None if rejected else reply.error,
+                       "rejected": rejected, "retries": reply.retries, "tokens": tokens, "seconds": round(share, 6)}
                 self.ledger.append(row)
                 self.sent += 1
                 self.retries += reply.retries
-                if reply.error:
+                if row["error"]:
                     failures.append(reply.error)
                 rows[i] = row
         if failures:
