@@ -61,6 +61,9 @@ def audit(
                                       help="NAME of the environment variable holding the judge's API key (never written)."),
     judge_cache: Optional[Path] = typer.Option(None, "--judge-cache",
                                                help="SQLite cache of judgements (default ~/.cache/rigorlab/judge.sqlite)."),
+    terms: bool = typer.Option(True, "--terms/--no-terms",
+                               help="Term and notation checks (glossary.yaml: datasheets vs data tables, KL "
+                                    "direction vs its formula, ...), listed apart from the levels."),
 ) -> None:
     """Score model cards, datasheets and papers against disclosure frameworks, with quoted, located evidence."""
     from rigorlab.disclosure.audit.engine import Auditor, resolve_frameworks
@@ -82,7 +85,7 @@ def audit(
         llm = LLMJudge(judge, judge_model, cache=judge_cache, key_env=judge_key_env,
                        frameworks_version={f.id: str(f.version) for f in frameworks})
     try:
-        run = Auditor(frameworks, judge=llm).audit_paths(paths)
+        run = Auditor(frameworks, judge=llm, terms=terms).audit_paths(paths)
     finally:
         if llm is not None:
             llm.close()

@@ -13,6 +13,7 @@ from rigorlab.disclosure.audit.exemplars import load_exemplar_model
 from rigorlab.disclosure.audit.judge import Finding, PreparedIndicator, judge_document, prepare
 from rigorlab.disclosure.audit.reader import collect_paths, read_document
 from rigorlab.disclosure.audit.scoring import FrameworkScore, gaps, score_framework
+from rigorlab.disclosure.audit.terms import TermFinding, check_terms
 from rigorlab.disclosure.frameworks import builtin_ids, load_framework
 from rigorlab.disclosure.frameworks.schema import Framework
 from rigorlab.errors import UserError
@@ -35,6 +36,7 @@ class DocumentAudit:
     notices: list[str] = field(default_factory=list)
     front_matter: dict[str, Any] = field(default_factory=dict)
     text: str = ""                      # the plain text (for reach detection by the agenda)
+    terms: list[TermFinding] = field(default_factory=list)   # wording and notation, apart from the levels
 
     def score(self, framework_id: str) -> FrameworkScore | None:
         return next((s for s in self.scores if s.id == framework_id), None)
@@ -45,6 +47,7 @@ class DocumentAudit:
             "scores": [s.to_dict() for s in self.scores],
             "gaps": [{"framework": f.framework, "id": f.id, "level": f.level, "weight": f.weight}
                      for f in gaps(self.findings)],
+            "terms": [t.to_dict() for t in self.terms],
         }
 
 
@@ -90,14 +93,16 @@ class Auditor:
     """Frameworks prepared once, then any number of documents."""
 
     def __init__(self, frameworks: list[Framework], model: SpecificityModel | None = None,
-                 exemplars: bool = True, judge: LLMJudge | None = None) -> None:
+                 exemplars: bool = True, judge: LLMJudge | None = None, terms: bool = True) -> None:
         """`exemplars`: apply the learned exemplar layer (`exemplars.py`) to the indicators it was trained
-        on (DDT, AAD); `judge`: an optional LLM judge (`llm_judge.py`) asked last, with offline fallback."""
+        on (DDT, AAD); `judge`: an optional LLM judge (`llm_judge.py`) asked last, with offline fallback;
+        `terms`: the term and notation checks of `terms.py` (on by default, listed apart from the levels)."""
         self.frameworks = frameworks
         self.model = model or load_model()
         self.prepared: list[PreparedIndicator] = [p for fw in frameworks for p in prepare(fw, self.model)]
         self.exemplars = load_exemplar_model() if exemplars else None
         self.judge = judge
+        self.terms = terms
         self._by_id = {(p.framework, p.indicator.id): p for p in self.prepared}
 
     def audit_document(self, doc: Document) -> DocumentAudit:
@@ -110,6 +115,7 @@ class Auditor:
             document=doc.path, title=doc.title, kind=doc.kind, findings=findings,
             scores=[score_framework(fw, findings) for fw in self.frameworks],
             notices=list(doc.notices), front_matter=doc.front_matter, text=doc.full_text,
+            terms=check_terms(doc) if self.terms else [],
         )
 
     def audit_paths(self, paths: list[str | Path]) -> AuditRun:

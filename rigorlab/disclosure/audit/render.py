@@ -43,6 +43,17 @@ def _scores_md(doc: DocumentAudit) -> list[str]:
     return out
 
 
+def _terms_md(doc: DocumentAudit) -> list[str]:
+    """Wording and notation findings, apart from the indicator levels (they say how, not what, is disclosed)."""
+    if not doc.terms:
+        return []
+    out = [f"### Terms and notation ({len(doc.terms)})", ""]
+    for t in doc.terms:
+        out.append(f"- **{md_cell(t.id)}** ({t.check}): {md_cell(t.message)} Quote: \u201c{md_cell(t.quote, 400)}\u201d "
+                   f"({md_cell(format_location(t.location))}).")
+    return out + [""]
+
+
 def render_markdown(run: AuditRun, agenda_md: str | None = None, evidence_chars: int = 240) -> str:
     """One section per document: scores, per-section scores, every finding, then the gaps."""
     lines = ["# Disclosure audit", "",
@@ -73,6 +84,7 @@ def render_markdown(run: AuditRun, agenda_md: str | None = None, evidence_chars:
             if len(g) > 40:
                 lines.append(f"- \u2026 and {len(g) - 40} more (see the JSON output)")
             lines.append("")
+        lines += _terms_md(doc)
     if run.skipped:
         lines += ["## Not audited", ""] + [f"- {md_cell(s['reason'])}" for s in run.skipped] + [""]
     if agenda_md:
@@ -109,5 +121,14 @@ def render_table(run: AuditRun, console: Any = None, evidence_chars: int = 90) -
             ft.add_row(escape(f.id), escape(f.title), f"[{LEVEL_STYLE[f.level]}]{LEVEL_MARK[f.level]}[/]",
                        escape(ev), where.strip())
         console.print(ft)
+        if doc.terms:
+            tt = Table(title=f"Terms and notation ({len(doc.terms)})", title_justify="left")
+            for col in ("check", "quote", "location", "problem"):
+                tt.add_column(col, overflow="fold")
+            for t in doc.terms:
+                loc = t.location
+                tt.add_row(escape(t.id), escape(t.quote), f"{escape(loc.get('heading', ''))[-40:]} "
+                           f"L{loc['lines'][0]}-{loc['lines'][1]}", escape(t.message))
+            console.print(tt)
     for s in run.skipped:
         console.print(f"[red]not audited:[/red] {escape(s['reason'])}")
