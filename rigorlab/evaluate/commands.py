@@ -98,8 +98,8 @@ def compare(
         raise UserError(f"--k must be comma-separated integers, got {k!r}") from None
     if n_boot < 1:
         raise UserError(f"--n-boot must be at least 1, got {n_boot}")
-    embed = _encoder(embeddings)
-    result = run_compare(read_samples(base), read_samples(rl), ks, n_boot=n_boot, seed=seed, embed=embed,
+    base_rows, rl_rows = read_samples(base), read_samples(rl)
+    result = run_compare(base_rows, rl_rows, ks, n_boot=n_boot, seed=seed, embed=_encoder(embeddings),
                          path_threshold=path_threshold)
     sentences = findings(result, labels)   # type: ignore[arg-type]
     for s in sentences:

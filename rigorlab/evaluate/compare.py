@@ -7,7 +7,7 @@ incentivize reasoning capacity beyond the base model?"):
 - pass@k curves (unbiased estimator, metrics/passk.py) with percentile
   bootstrap intervals over problems, and their paired difference (the same
   resampled problems for both models, metrics/stats.py);
-- the crossover k: the first k at which the base model's pass@k reaches the
+- the crossover k: the first k at which the base model's pass@k exceeds the
   RL model's, and the first at which the difference's interval lies wholly
   on the base model's side;
 - problems solved by one model at the largest k and never by the other;
@@ -78,10 +78,12 @@ def passk_curves(base: dict, rl: dict, pids: list[str], ks: list[int], n_boot: i
 
 
 def crossover(curves: list[dict]) -> dict[str, int | None]:
-    """First k with base >= RL after RL led at the smallest k, and first k where the interval says so."""
+    """First k with base above RL after RL led at the smallest k (a tie, e.g. both at 1, is no
+    crossover), the first k where the difference's interval lies below 0, and, when base led at
+    the smallest k, the first k where RL overtakes it."""
     point = separated = None
     if curves and curves[0]["diff"]["mean"] > 0:
-        point = next((c["k"] for c in curves if c["diff"]["mean"] <= 0), None)
+        point = next((c["k"] for c in curves if c["diff"]["mean"] < 0), None)
         separated = next((c["k"] for c in curves if c["diff"]["hi"] < 0), None)
     rl_first = next((c["k"] for c in curves if c["diff"]["mean"] > 0), None) if curves and \
         curves[0]["diff"]["mean"] <= 0 else None
@@ -92,8 +94,10 @@ def solved_by_one(base: dict, rl: dict, pids: list[str]) -> dict[str, list[str]]
     """Problems solved at least once (pass@n > 0) by one model and never by the other."""
     sb = {p for p in pids if any(r["correct"] for r in base[p])}
     sr = {p for p in pids if any(r["correct"] for r in rl[p])}
-    return {"base_only": sorted(sb - sr), "rl_only": sorted(sr - sb), "both": sorted(sb & sr),
-            "neither": sorted(set(pids) - sb - sr)}
+    return {"base_only": [p for p in pids if p in sb and p not in sr],
+            "rl_only": [p for p in pids if p in sr and p not in sb],
+            "both": [p for p in pids if p in sb and p in sr],
+            "neither": [p for p in pids if p not in sb and p not in sr]}
 
 
 def _per_problem(groups: dict, pids: list[str], fn: Callable[[list[dict]], float | None]) -> np.ndarray:

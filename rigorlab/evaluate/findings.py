@@ -48,7 +48,7 @@ def findings(result: dict[str, Any], names: tuple[str, str] = ("base", "RL")) ->
         tail = (f"; from k = {x['k_separated']} the interval of the difference lies wholly on {base}'s side"
                 if x["k_separated"] is not None else
                 f", but no interval up to k = {last['k']} separates the two, so the crossover is not established")
-        out.append(f"{base}'s pass@k reaches {rl}'s at k = {x['k']} (the crossover of Yue et al. 2025){tail}.")
+        out.append(f"{base}'s pass@k overtakes {rl}'s at k = {x['k']} (the crossover of Yue et al. 2025){tail}.")
     elif first["diff"]["mean"] > 0:
         out.append(f"{rl} stays ahead of {base} at every k up to {last['k']}: no crossover in this range.")
     elif x["rl_overtakes_k"] is not None:
