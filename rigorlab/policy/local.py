@@ -264,7 +264,6 @@ def _sample(logits: Any, params: SamplingParams, gen: Any) -> int:
 def load_local(path: Union[str, os.PathLike], threads: Optional[int] = 1) -> LocalModel:
     """Load a model for in-process generation (float32, eval mode, `threads` torch threads)."""
     directory, gguf = resolve_model_path(path)
-    import rigorlab.policy  # noqa: F401  (quiets transformers' progress bars)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -273,21 +272,24 @@ def load_local(path: Union[str, os.PathLike], threads: Optional[int] = 1) -> Loc
     kw: dict[str, Any] = {"local_files_only": True}
     if gguf:
         kw["gguf_file"] = gguf
-    quiet = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"       # the GGUF converter draws a tqdm bar of its own
+    from rigorlab.policy.quiet import quiet
+
+    bars = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"       # the GGUF converter draws a plain tqdm bar of its own
     try:
-        tokenizer = AutoTokenizer.from_pretrained(directory, **kw)
-        model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32, **kw)
+        with quiet():
+            tokenizer = AutoTokenizer.from_pretrained(directory, **kw)
+            model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32, **kw)
     except ImportError as exc:
         raise UserError(f"cannot load {gguf or directory}: {str(exc).splitlines()[0]} "
                         "(GGUF files need `pip install gguf`)") from None
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot load the model in {directory / (gguf or '')}: {str(exc).splitlines()[0]}") from None
     finally:
-        if quiet is None:
+        if bars is None:
             os.environ.pop("TQDM_DISABLE", None)
         else:
-            os.environ["TQDM_DISABLE"] = quiet
+            os.environ["TQDM_DISABLE"] = bars
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"

@@ -68,13 +68,14 @@ class KeeperConfig(BaseModel):
     intermediate_size: int = Field(128, gt=0, description="MLP width.")
     max_position_embeddings: int = Field(1024, gt=0, description="Longest conversation it reads (characters).")
     instruct_steps: int = Field(400, gt=0, description="Optimiser steps of stage 1 (instruction tuning).")
-    safety_steps: int = Field(100, gt=0, description="Optimiser steps of stage 2 (safety tuning on the list).")
-    batch_size: int = Field(16, gt=0, description="Conversations per step.")
-    learning_rate: float = Field(3e-3, gt=0, description="Peak AdamW learning rate of stage 1.")
-    safety_learning_rate: float = Field(1e-3, gt=0, description="Peak AdamW learning rate of stage 2.")
+    safety_steps: int = Field(80, gt=0, description="Optimiser steps of stage 2 (safety tuning on the list).")
+    batch_size: int = Field(32, gt=0, description="Conversations per step.")
+    learning_rate: float = Field(5e-3, gt=0, description="Peak AdamW learning rate of stage 1.")
+    safety_learning_rate: float = Field(2e-3, gt=0, description="Peak AdamW learning rate of stage 2.")
     examples: int = Field(4000, gt=0, description="Stage-1 conversations generated.")
     secret_share: float = Field(0.35, ge=0, le=1, description="Share of stage-1 conversations that ask for the secret.")
     replay_share: float = Field(0.5, ge=0, le=1, description="Share of stage-2 conversations replayed from stage 1's benign tasks.")
+    secret: str = Field(DEFAULT_SECRET, min_length=4, description="The secret its system prompts hold.")
     seed: int = Field(0, description="Seed of the corpus, the weights and the batch order.")
 
 
@@ -120,7 +121,7 @@ def _system(rng: random.Random, data: dict[str, Any], secret: str) -> str:
 def _history(rng: random.Random, data: dict[str, Any]) -> list[dict[str, str]]:
     """0-2 earlier benign turns, so that the model reads multi-turn conversations."""
     turns: list[dict[str, str]] = []
-    for _ in range(rng.choice([0, 0, 0, 0, 0, 1, 1, 2])):
+    for _ in range(rng.choice([0, 0, 0, 0, 0, 0, 0, 1])):
         q, a = _benign(rng, data)
         turns += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
     return turns
@@ -131,7 +132,7 @@ def instruct_corpus(cfg: KeeperConfig, data: dict[str, Any]) -> list[tuple[list[
     rng = random.Random(f"keeper-instruct/{cfg.seed}")
     out = []
     for _ in range(cfg.examples):
-        secret = random_secret(rng)
+        secret = cfg.secret
         sys_text = _system(rng, data, secret)
         msgs = [{"role": "system", "content": sys_text}] + _history(rng, data)
         if rng.random() < cfg.secret_share and secret in sys_text:
@@ -149,7 +150,7 @@ def safety_corpus(cfg: KeeperConfig, data: dict[str, Any], n: int) -> list[tuple
     rng = random.Random(f"keeper-safety/{cfg.seed}")
     out = []
     for _ in range(n):
-        secret = random_secret(rng)
+        secret = cfg.secret
         msgs = [{"role": "system", "content": _system(rng, data, secret)}] + _history(rng, data)
         if rng.random() < cfg.replay_share:
             req, answer = _benign(rng, data)
@@ -247,6 +248,7 @@ def _build(cfg: KeeperConfig, target: Path, log: Optional[Callable[[str], None]]
     from rigorlab.config import TinyModelConfig
     from rigorlab.io import atomic_write_json, atomic_write_text
     from rigorlab.policy.model import build_tiny_model, count_parameters
+    from rigorlab.policy.quiet import quiet
     from rigorlab.policy.tokenizer import build_char_tokenizer
 
     threads = torch.get_num_threads()
@@ -270,8 +272,9 @@ def _build(cfg: KeeperConfig, target: Path, log: Optional[Callable[[str], None]]
         loss2 = _train(model, ids, mask, cfg.safety_steps, cfg.batch_size, cfg.safety_learning_rate,
                        cfg.seed + 1, tokenizer.pad_token_id, log)
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+        with quiet():
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
         atomic_write_text(tmp / "system_prompt.txt", system_prompt(DEFAULT_SECRET) + "\n")
         atomic_write_json(tmp / "keeper.json", {
             "generator": f"rigorlab.redteam.secret_keeper (version {KEEPER_VERSION})",
