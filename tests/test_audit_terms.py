@@ -12,7 +12,8 @@ from rigorlab.cli import main
 from rigorlab.disclosure.audit import audit_paths
 from rigorlab.disclosure.audit.notation import normalise_symbol, split_arguments
 from rigorlab.disclosure.audit.reader import read_document
-from rigorlab.disclosure.audit.terms import check_terms, load_glossary, sentence_spans
+from rigorlab.disclosure.audit.terms import check_terms, load_glossary
+from rigorlab.disclosure.audit.wording import sentence_spans
 from rigorlab.errors import UserError
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "cards"

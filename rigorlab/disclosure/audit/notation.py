@@ -13,12 +13,10 @@ left alone: the check must stay silent rather than guess.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from pydantic import BaseModel, ConfigDict
 
 from rigorlab.disclosure.audit.document import Document, Passage
-
-if TYPE_CHECKING:
-    from rigorlab.disclosure.audit.terms import KLNotation, TermFinding
+from rigorlab.disclosure.audit.wording import TermFinding, sentence_spans
 
 # "KL" as an operator name: KL(, D_KL(, D_{KL}(, D_{\mathrm{KL}}\left(, \operatorname{KL}[ ...
 _KL = re.compile(r"(?<![A-Za-z])KL(?![A-Za-z])")
@@ -86,6 +84,19 @@ def split_arguments(inner: str) -> tuple[str, str] | None:
     return None
 
 
+class KLNotation(BaseModel):
+    """Which symbols are the trained distribution and which the reference, and the direction words
+    (`notation.kl_direction` of glossary.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str
+    trained: list[str]
+    reference: list[str]
+    reverse: list[str]
+    forward: list[str]
+
+
 class KLChecker:
     """Applies `notation.kl_direction` of the glossary to one passage at a time."""
 
@@ -138,8 +149,6 @@ class KLChecker:
         return d, " ".join(m.group(0).split())
 
     def findings(self, doc: Document, p: Passage) -> list[TermFinding]:
-        from rigorlab.disclosure.audit.terms import TermFinding, sentence_spans
-
         text = p.text
         if "KL" not in text:
             return []

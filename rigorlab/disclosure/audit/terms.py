@@ -15,11 +15,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rigorlab.disclosure.audit.document import Document, Passage
+from rigorlab.disclosure.audit.notation import KLChecker, KLNotation
+from rigorlab.disclosure.audit.wording import TermFinding, sentence_spans
 from rigorlab.disclosure.frameworks import loader
 from rigorlab.disclosure.frameworks.yamlio import load_yaml_model
 from rigorlab.errors import UserError
@@ -43,16 +45,6 @@ class GlossaryTerm(_Strict):
     message: str                                # may use {found}
 
 
-class KLNotation(_Strict):
-    """Which symbols are the trained distribution and which the reference, and the direction words."""
-
-    source: str
-    trained: list[str]
-    reference: list[str]
-    reverse: list[str]
-    forward: list[str]
-
-
 class Notation(_Strict):
     kl_direction: KLNotation
 
@@ -61,22 +53,6 @@ class Glossary(_Strict):
     schema_: Literal["rigorlab.glossary/1"] = Field(alias="schema")
     terms: list[GlossaryTerm]
     notation: Notation
-
-
-@dataclass(frozen=True)
-class TermFinding:
-    """One wording problem: which check, what is wrong, the quoted sentence and where it is."""
-
-    check: str                  # "term" or "notation"
-    id: str                     # glossary id, e.g. datasheets-vs-data-tables, kl-direction
-    term: str                   # the word or notation that should have been used
-    message: str
-    quote: str                  # the sentence, verbatim from the passage
-    location: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"check": self.check, "id": self.id, "term": self.term, "message": self.message,
-                "quote": self.quote, "location": self.location}
 
 
 @dataclass(frozen=True)
@@ -110,35 +86,12 @@ def load_glossary(path: str | Path | None = None) -> Glossary:
 
 
 @lru_cache(maxsize=4)
-def _compiled(path: str | None = None) -> tuple[list[_CompiledTerm], Any]:
-    from rigorlab.disclosure.audit.notation import KLChecker
-
+def _compiled(path: str | None = None) -> tuple[list[_CompiledTerm], KLChecker]:
     g = load_glossary(path)
     p = Path(path) if path else loader.FRAMEWORK_DIR / GLOSSARY_NAME
     terms = [_CompiledTerm(t, _compile(p, t.id, t.wrong), _compile(p, t.id, t.context), _compile(p, t.id, t.unless))
              for t in g.terms]
     return terms, KLChecker(g.notation.kl_direction)
-
-
-_SENTENCE_END = re.compile(r"([.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n")
-_NOT_AN_END = {"al", "e.g", "i.e", "eg", "ie", "fig", "figs", "eq", "eqs", "sec", "cf", "vs", "etc", "approx", "no",
-               "ref", "refs", "tab", "app", "ch", "resp", "incl", "et"}
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence. A period ends one only before a capital or digit and not after an
-    abbreviation ("et al. (2021)", "e.g. 3", "Fig. 2") or an initial ("J. Smith")."""
-    spans, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.group(1) == ".":
-            word = re.search(r"([\w.]+)$", text[start:m.start()])
-            w = word.group(1).lower() if word else ""
-            if w in _NOT_AN_END or (len(w) == 1 and w.isalpha()):
-                continue
-        spans.append((start, m.start() + (1 if m.group(1) else 0)))
-        start = m.end()
-    spans.append((start, len(text)))
-    return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
 def _sentence_index(spans: list[tuple[int, int]], pos: int) -> int:
