@@ -234,3 +234,15 @@ def test_rejected_queries_are_answers_not_failures(tmp_path: Path) -> None:
     assert rejected and all(r["response"] == "" and r["error"] is None for r in rejected)
     ops = res["goals"][0]["dynamic"]["operators"]
     assert ops["many_shot"]["trials"] > 0 and ops["prefill"]["breaches"] > 0     # the campaign went on
+
+
+def test_what_counts_as_a_rejection() -> None:
+    from rigorlab.redteam.runner import rejection
+
+    assert rejection(TargetReply("ok")) is None
+    assert rejection(TargetReply("", 5, "target 'x' answered HTTP 503: busy")) is None        # a failure
+    assert rejection(TargetReply("", 0, "target 'x' answered HTTP 401: bad key")) is None      # a configuration mistake
+    assert rejection(TargetReply("", 0, "target 'x' answered HTTP 400: too long")).endswith("too long")
+    flagged = TargetReply("", 0, "the conversation is too long")
+    flagged.rejected = True
+    assert rejection(flagged) == "the conversation is too long"

@@ -10,6 +10,7 @@ as an uninterrupted one, without repeating or losing a query.
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -24,7 +25,7 @@ from rigorlab.redteam.ledger import Ledger
 from rigorlab.redteam.operators import OPERATORS, Context, Operator
 from rigorlab.redteam.search import Search
 from rigorlab.redteam.suites import Suite, load_suite
-from rigorlab.redteam.targets.base import Target
+from rigorlab.redteam.targets.base import Target, TargetReply
 from rigorlab.redteam.verdict import Verdict
 
 ProgressFn = Callable[[str, int, int, dict], None]
@@ -52,6 +53,22 @@ class Outcome:
     def record(self) -> dict[str, Any]:
         return {"chain": list(self.attack.chain), "origin": self.attack.origin, "attack": self.attack.to_dict(),
                 "transcript": self.transcript, "verdict": self.verdict.to_dict(), "queries": self.queries}
+
+
+# An OpenAI-compatible server answers 400/413/422 to a request it will never accept (too long for
+# the model, a content filter); the openai target reports it as "... answered HTTP 400: ...".
+_REJECTED = re.compile(r"answered HTTP (?:400|413|422)\b")
+
+
+def rejection(reply: TargetReply) -> Optional[str]:
+    """The reason a target refused a query for good (retrying cannot help), or None.
+
+    Such a query was answered, by a refusal, so it is logged and counted; any
+    other error (timeouts, 5xx after retries, a bad key) is a failure.
+    """
+    if reply.error and (getattr(reply, "rejected", False) or _REJECTED.search(reply.error)):
+        return reply.error
+    return None
 
 
 class QueryEngine:
@@ -84,7 +101,7 @@ class QueryEngine:
             for i, reply in zip(pending, replies):
                 # A rejection (too long, content filter) is the target's answer to this query: logged,
                 # counted, never a breach, and replayed on resume. Any other error is a failure.
-                rejected = reply.error if getattr(reply, "rejected", False) else None
+                rejected = rejection(reply)
                 tokens = (reply.prompt_tokens or 0) + (reply.completion_tokens or 0)
                 if reply.prompt_tokens is None or reply.completion_tokens is None:
                     chars = sum(len(m["content"]) for m in convs[i]) + len(reply.text)
