@@ -41,7 +41,8 @@ def audit(
     framework: Optional[str] = typer.Option(
         None, "--framework", "-f",
         help="Framework ids or YAML paths, comma-separated (ddt, aad, fmti-2025, datasheets, eu-summary, "
-             "eu-annex-xi-xii, hf-model-card, hf-dataset-card, croissant-rai, or `all`). Default: ddt,aad,fmti-2025."),
+             "eu-annex-xi-xii, hf-model-card, hf-dataset-card, croissant-rai, rigour (papers), or `all`). "
+             "Default: ddt,aad,fmti-2025."),
     fmt: Optional[str] = typer.Option(None, "--format", help="table | json | md | html (csv with --compare); "
                                                              "default from --out's suffix, else table."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the report here (atomically)."),
