@@ -17,6 +17,7 @@ import numpy as np
 from rigorlab.config import TrainConfig
 from rigorlab.io import atomic_write_json
 from rigorlab.pipeline.optimum import final_beta, run_optimum
+from rigorlab.pipeline.start import claim_run_dir
 from rigorlab.policy.sampling import sequence_logprobs
 from rigorlab.rl.evaluate import evaluate
 from rigorlab.rl.trainer import GRPOTrainer, step_seed
@@ -36,6 +37,12 @@ def optimum_distances(cfg: TrainConfig, trainer: GRPOTrainer, per_prompt: list[d
 def run_training(cfg: TrainConfig, run_dir: str | Path, resume: bool = False,
                  progress: Progress | None = None, documents: bool = True) -> dict:
     """Train, evaluate, save; returns the run's summary (also written to summary.json)."""
+    with claim_run_dir(run_dir):   # one process per run directory; a failed start leaves nothing behind
+        return _train_and_evaluate(cfg, run_dir, resume, progress, documents)
+
+
+def _train_and_evaluate(cfg: TrainConfig, run_dir: str | Path, resume: bool, progress: Progress | None,
+                        documents: bool) -> dict:
     t0 = time.perf_counter()
     trainer = GRPOTrainer(cfg, run_dir, resume=resume)
     cb = (lambda s, n, row: progress("pretrain" if "pretrain_loss" in row else "train", s, n, row)) if progress else None

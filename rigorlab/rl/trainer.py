@@ -33,6 +33,7 @@ from rigorlab.rl.objective import advantages_with_penalties, grpo_loss
 from rigorlab.rl.regularisers import kl_diagnostics
 from rigorlab.rl.rewards import reward_components, total_reward
 from rigorlab.rl.shapers import ScoredGroup
+from rigorlab.store.rundir import run_started
 from rigorlab.tasks import build_task
 
 Progress = Callable[[int, int, dict], None]
@@ -75,7 +76,7 @@ class GRPOTrainer:
     def _prepare_run_dir(self, resume: bool) -> None:
         cfg_path = self.run_dir / "config.yaml"
         text = dump_config(self.cfg)
-        if cfg_path.exists():
+        if cfg_path.exists() and run_started(self.run_dir):   # a start that failed may be replaced
             old = build_config(read_yaml_mapping(cfg_path), str(cfg_path))
             if not resume:
                 raise UserError(f"run directory {self.run_dir} already holds a run; use --resume or another --out")
