@@ -22,15 +22,17 @@ def train(
 ) -> None:
     """Train a policy with GRPO; writes metrics, the model, eval.json and the disclosure documents."""
     from rigorlab.config import load_config
-    from rigorlab.progress import console, phase_progress
+    from rigorlab.progress import phase_progress
     from rigorlab.pipeline.run import run_training
+    from rigorlab.userpaths import check_output_dir
 
     overrides = list(set_) + ([f"device={device}"] if device else [])
     cfg = load_config(config, overrides)
-    run_dir = out or Path("rigorlab-runs") / f"train-{cfg.hash()}"
+    run_dir = check_output_dir(out or Path("rigorlab-runs") / f"train-{cfg.hash()}", "run directory")
     with phase_progress() as progress:
         summary = run_training(cfg, run_dir, resume=resume, progress=progress, documents=not no_docs)
     ref, trained = summary["reference"], summary["trained"]
+    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{cfg.task.name}: reference vs trained ({summary['steps']} steps, {summary['seconds']} s)")
@@ -50,8 +52,9 @@ def train(
         key = f"tv_to_optimum/{d}"
         if key in trained:
             table.add_row(f"TV to {d}-KL optimum", "", _fmt(trained[key]))
-    console.print(table)
-    console.print(f"run directory: {run_dir}")
+    results = Console()   # the result goes to stdout (`> file` keeps it); progress went to stderr
+    results.print(table)
+    results.print(f"run directory: {run_dir}")
 
 
 def _fmt(v) -> str:

@@ -37,7 +37,10 @@ def run(
     from rigorlab.study.runner import run_study
     from rigorlab.study.spec import load_study
 
+    from rigorlab.userpaths import check_output_dir
+
     s = load_study(study, profile, list(set_), seeds)
+    check_output_dir(out, "--out")   # before any output: a file there is one sentence, not a traceback
     n = len(s.arms) * len(s.seeds)
     console.print(f"study [bold]{s.name}[/bold]: {len(s.arms)} arms x {len(s.seeds)} seeds = {n} runs, "
                   f"baseline {s.baseline!r} ({s.baseline_reason})")
@@ -66,7 +69,12 @@ def report(
     from rigorlab.progress import console
     from rigorlab.report.build import build_report
 
+    from rigorlab.userpaths import check_output_file
+
     if not study_dir.is_dir():
-        raise UserError(f"study directory {study_dir} does not exist")
+        raise UserError(f"study directory {study_dir} is a file, not a directory" if study_dir.exists()
+                        else f"study directory {study_dir} does not exist")
+    if output is not None:
+        check_output_file(output, "--output")
     path = build_report(study_dir, output=output)
     console.print(f"report: {path}")

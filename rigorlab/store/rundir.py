@@ -49,6 +49,28 @@ def run_status(run_dir: str | Path) -> Status:
     return "new"
 
 
+def run_started(run_dir: str | Path) -> bool:
+    """Whether a run has done any work: a checkpoint, a metrics row or a summary.
+
+    A start that failed before its first step (a bad model path, too little
+    memory) leaves at most config.yaml; such a directory is "not started", so a
+    corrected config may replace it instead of being refused as a different run.
+    """
+    d = Path(run_dir)
+    if (d / "checkpoint.pt").is_file() or (d / "summary.json").is_file():
+        return True
+    try:
+        return any(line.strip() for line in (d / "metrics.jsonl").read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def holds_run(run_dir: str | Path) -> bool:
+    """Whether run_dir was written by a training run that finished its evaluation (config + summary)."""
+    d = Path(run_dir)
+    return (d / "config.yaml").is_file() and read_summary(d) is not None
+
+
 def run_documents(run_dir: str | Path) -> dict[str, Path]:
     """The disclosure documents present in run_dir/docs, by kind."""
     docs = Path(run_dir) / "docs"
