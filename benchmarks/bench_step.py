@@ -69,12 +69,10 @@ class ForwardTimer:
     """Accumulates wall time inside model forward passes (policy and reference),
     whether they run through `model.forward` or rigorlab's lean Llama path."""
 
-    def __init__(self, *models):
-        from rigorlab.policy.sampling import fast_path
-
+    def __init__(self, *pairs):
+        """pairs: (model, its FastLlama or None), as the trainer owns them."""
         self.total = 0.0
-        for m in models:
-            fast = fast_path(m)
+        for m, fast in pairs:
             if fast is None:
                 m.register_forward_pre_hook(self._pre)
                 m.register_forward_hook(self._post)
@@ -106,7 +104,7 @@ def warm_trainer(model_dir: Path, prompts: int, gens: int, steps: int, warmup: i
     from rigorlab.rl.trainer import GRPOTrainer
 
     cfg = load_config(None, [f"policy.model={model_dir}", "grpo.beta=0.04", "grpo.kl.estimator=k3",
-                             f"grpo.max_new_tokens={NEW_TOKENS}", f"grpo.prompts_per_step={prompts}",
+                             f"grpo.max_completion_length={NEW_TOKENS}", f"grpo.prompts_per_step={prompts}",
                              f"grpo.num_generations={gens}", f"grpo.steps={steps + warmup}", "threads=1"])
     with tempfile.TemporaryDirectory() as tmp:
         tr = GRPOTrainer(cfg, Path(tmp) / "run")
@@ -123,7 +121,7 @@ def bench_rigorlab(model_dir: Path, prompts: int, gens: int, steps: int, warmup:
         with FlopCounterMode(display=False) as counter:
             tr.train_step()
         flops = counter.get_total_flops()
-        timer = ForwardTimer(tr.policy, tr.ref)
+        timer = ForwardTimer((tr.policy, tr.fast), (tr.ref, tr.ref_fast))
         rows, t0, c0 = [], time.perf_counter(), time.process_time()
         for _ in range(steps):
             rows.append(tr.train_step())

@@ -60,6 +60,22 @@ class PolicyConfig(_Strict):
     model: str = Field("tiny", description="'tiny' (embedded, pretrained on the task) or a local Hugging Face causal-LM directory.")
     tiny: TinyModelConfig = Field(default_factory=TinyModelConfig, description="Architecture when model = tiny.")
     pretrain: PretrainConfig = Field(default_factory=PretrainConfig, description="Pretraining of the tiny reference.")
+    fast_forward: Literal["auto", "on", "off"] = Field(
+        "auto", description="The lean Llama forward (policy/fastllama.py) for training, evaluation and scoring: "
+                            "auto = where it computes exactly what transformers computes, on = required (an error "
+                            "names why a model is refused), off = always the transformers forward.")
+
+
+# Old field names still accepted (dotted old -> dotted new): configs in the wild use them.
+FIELD_ALIASES = {"grpo.max_new_tokens": "grpo.max_completion_length"}
+_ALIASES_AT: dict[str, dict[str, str]] = {}
+for _old, _new in FIELD_ALIASES.items():
+    _ALIASES_AT.setdefault(_old.rsplit(".", 1)[0], {})[_old.rsplit(".", 1)[1]] = _new.rsplit(".", 1)[1]
+
+
+def canonical_path(dotted: str) -> str:
+    """A dotted field name with an old name replaced by the current one (FIELD_ALIASES)."""
+    return FIELD_ALIASES.get(dotted, dotted)
 
 
 # The choices a config accepts, listed once: rl/ reads them from here (rl.regularisers,
@@ -79,6 +95,18 @@ class KLConfig(_Strict):
 
 
 class GRPOConfig(_Strict):
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        """Accept the old names of FIELD_ALIASES (configs written before a rename)."""
+        if isinstance(data, dict):
+            for old, new in _ALIASES_AT["grpo"].items():
+                if old in data:
+                    if new in data and data[new] != data[old]:
+                        raise ValueError(f"grpo sets both {new} and its old name {old}; keep {new}")
+                    data = {k: v for k, v in data.items() if k != old} | {new: data[old]}
+        return data
+
     steps: int = Field(60, gt=0, description="Training steps.")
     prompts_per_step: int = Field(8, gt=0, description="Prompts per step.")
     num_generations: int = Field(8, gt=1, description="G: completions per prompt (the group).")
@@ -94,14 +122,15 @@ class GRPOConfig(_Strict):
     scale_rewards: bool = Field(True, description="Divide advantages by the group's reward std (GRPO); false = Dr. GRPO.")
     temperature: float = Field(1.0, gt=0, description="Sampling temperature.")
     top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling mass.")
-    max_new_tokens: int = Field(8, gt=0, description="Longest completion.")
+    max_completion_length: int = Field(8, gt=0, description="Longest completion in tokens (TRL's name; "
+                                       "max_new_tokens, the name of earlier configs, is accepted as an alias).")
     max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
 
 
 class RewardConfig(_Strict):
     correctness: float = Field(1.0, description="Weight of the verifier's score.")
     format: float = Field(0.0, description="Weight of the format component (1 if the completion follows the task format).")
-    length: float = Field(0.0, description="Weight of the length component (-(tokens / max_new_tokens)).")
+    length: float = Field(0.0, description="Weight of the length component (-(tokens / max_completion_length)).")
     shapers: list[ComponentSpec] = Field(default_factory=list, description="Reward shapers applied in order (count_bonus, mara, ...).")
 
 
@@ -188,7 +217,19 @@ _format_error = format_validation_error   # the old private name, still imported
 
 
 def set_dotted(data: dict, dotted: str, value: Any) -> None:
-    """Set `a.b.c = value` inside nested dicts, creating levels as needed."""
+    """Set `a.b.c = value` inside nested dicts, creating levels as needed (old names: FIELD_ALIASES).
+
+    Setting a field by its old name replaces a value given under the new one, and vice versa.
+    """
+    dotted = canonical_path(dotted)
+    for old, new in FIELD_ALIASES.items():
+        if dotted == new:
+            *path, leaf = old.split(".")
+            cur = data
+            for k in path:
+                cur = cur.get(k) if isinstance(cur, dict) else None
+            if isinstance(cur, dict):
+                cur.pop(leaf, None)
     keys = dotted.split(".")
     cur = data
     for k in keys[:-1]:

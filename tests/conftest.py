@@ -15,7 +15,7 @@ FAST = [
     "policy.tiny.hidden_size=64", "policy.tiny.num_hidden_layers=2", "policy.tiny.intermediate_size=128",
     "policy.pretrain.steps=500", "policy.pretrain.examples=4000", "policy.pretrain.batch_size=64",
     "policy.pretrain.learning_rate=5e-3",
-    "grpo.prompts_per_step=4", "grpo.num_generations=8", "grpo.max_new_tokens=6",
+    "grpo.prompts_per_step=4", "grpo.num_generations=8", "grpo.max_completion_length=6",
     "eval.samples=16", "eval.ks=[1,4,16]", "threads=1",
 ]
 

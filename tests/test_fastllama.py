@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from rigorlab.config import TinyModelConfig
-from rigorlab.policy.fastllama import FastLlama, supports
+from rigorlab.policy.fastllama import FastLlama, fast_forward, supports, unsupported_reason
 from rigorlab.policy.model import build_tiny_model
 from rigorlab.policy.sampling import encode_prompts, forward_logprobs, gather_tokens, sample
 from rigorlab.policy.tokenizer import build_char_tokenizer
@@ -206,7 +207,6 @@ def test_bf16_autocast_forward_and_backward():
     ro = sample(m, tok, pids, pmask, 6, generator=torch.Generator().manual_seed(2), group_size=G)
     exact = forward_logprobs(m, pids, pmask, ro.completion_ids, ro.completion_mask, group_size=G)
     fast = FastLlama(m)
-    m.__dict__["_rigorlab_fast"] = fast
     residual_dtypes = set()
     plain_residual = fast._residual
 
@@ -220,8 +220,9 @@ def test_bf16_autocast_forward_and_backward():
     for matmul in (True, False):
         fast.matmul_attention = matmul
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            low = forward_logprobs(m, pids, pmask, ro.completion_ids, ro.completion_mask, group_size=G)
-            with_cache = sample(m, tok, pids, pmask, 6, generator=torch.Generator().manual_seed(2), group_size=G)
+            low = forward_logprobs(m, pids, pmask, ro.completion_ids, ro.completion_mask, group_size=G, fast=fast)
+            with_cache = sample(m, tok, pids, pmask, 6, generator=torch.Generator().manual_seed(2), group_size=G,
+                                fast=fast)
         assert low.dtype == torch.float32 and torch.isfinite(low).all()
         assert torch.isfinite(with_cache.sample_logp).all()
         real = ro.completion_mask.bool()
@@ -238,8 +239,76 @@ def test_supports_only_the_plain_llama_it_computes():
     m, _ = _model()
     base = m.config.to_dict()
     assert supports(m)
-    for change in ({"attention_bias": True}, {"mlp_bias": True}, {"hidden_act": "gelu"},
+    for change in ({"attention_bias": True}, {"mlp_bias": True}, {"hidden_act": "gelu"}, {"attention_dropout": 0.1},
                    {"rope_parameters": {"rope_type": "linear", "factor": 2.0, "rope_theta": 10000.0}},
                    {"rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.5}}):
         cfg = LlamaConfig(**{**base, **change})
         assert not supports(type("M", (), {"config": cfg})()), change
+
+
+def test_fast_forward_switch_auto_on_off():
+    """policy.fast_forward: auto builds FastLlama only where supported, on refuses with the reason, off never."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from rigorlab.errors import UserError
+
+    m, _ = _model()
+    assert isinstance(fast_forward(m, "auto"), FastLlama) and isinstance(fast_forward(m, "on"), FastLlama)
+    assert fast_forward(m, "off") is None
+    torch.manual_seed(0)
+    dropout = LlamaForCausalLM(LlamaConfig(**{**m.config.to_dict(), "attention_dropout": 0.1}))
+    assert unsupported_reason(dropout) == "attention_dropout 0.1 > 0"
+    assert fast_forward(dropout, "auto") is None
+    with pytest.raises(UserError, match="attention_dropout 0.1 > 0"):
+        fast_forward(dropout, "on")
+    # a FastLlama of one model is never used for another
+    with pytest.raises(ValueError, match="another model"):
+        forward_logprobs(dropout, *_left_padded()[:2], torch.ones(6, 2, dtype=torch.long), torch.ones(6, 2),
+                         fast=FastLlama(m))
+
+
+def test_grouped_forward_matches_transformers_logits_and_gradients():
+    """forward_grouped (each prompt once per group) against the transformers model itself, not
+    against FastLlama's own plain forward: log-probs and every parameter's gradient."""
+    for kv_heads in (None, 2):
+        m, tok = _model(kv_heads)
+        G = 4
+        pids, pmask = encode_prompts(tok, [p for p in ["S=9:", "1+2+3:", "S=12:"] for _ in range(G)])
+        ro = sample(m, tok, pids, pmask, 7, generator=torch.Generator().manual_seed(3), fast=None)
+        mask = ro.completion_mask
+        hf = forward_logprobs(m, pids, pmask, ro.completion_ids, mask, fast=None)         # transformers
+        lean = forward_logprobs(m, pids, pmask, ro.completion_ids, mask, group_size=G, fast=FastLlama(m))
+        real = mask.bool()
+        torch.testing.assert_close(lean[real], hf[real], rtol=1e-5, atol=1e-5)
+        params = list(m.parameters())
+        loss = lambda full: (gather_tokens(full, ro.completion_ids) * mask).sum()      # noqa: E731
+        g_hf = torch.autograd.grad(loss(hf), params, allow_unused=True)
+        g_lean = torch.autograd.grad(loss(lean), params, allow_unused=True)
+        checked = 0
+        for a, b in zip(g_hf, g_lean):
+            assert (a is None) == (b is None)
+            if a is not None:
+                torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
+                checked += 1
+        assert checked == len(params)                 # every parameter receives a gradient, all compared
+
+
+def test_decoding_matches_transformers_logits():
+    """The lean KV-cached decoder (prefill, then one token at a time) against the transformers
+    forward over the whole sequence, and sampling through both paths draws the same tokens."""
+    from rigorlab.policy.sampling import _LeanDecoder
+
+    for kv_heads in (None, 2):
+        m, tok = _model(kv_heads)
+        ids, attn, pos = _left_padded()
+        with torch.no_grad():
+            hf = m(input_ids=ids, attention_mask=attn, position_ids=pos).logits
+            decoder = _LeanDecoder(FastLlama(m), ids[:, :5], attn[:, :5], ids.shape[1] - 5 + 1, torch.float32, None)
+            torch.testing.assert_close(decoder.first, hf[:, 4], rtol=1e-5, atol=1e-5)
+            for t in range(5, ids.shape[1]):
+                torch.testing.assert_close(decoder.next(ids[:, t], t - 5), hf[:, t], rtol=1e-5, atol=1e-5)
+        pids, pmask = encode_prompts(tok, ["S=9:", "1+2+3:", "S=12:"] * 3)
+        a = sample(m, tok, pids, pmask, 9, generator=torch.Generator().manual_seed(4), fast=None)
+        b = sample(m, tok, pids, pmask, 9, generator=torch.Generator().manual_seed(4), fast=FastLlama(m))
+        assert torch.equal(a.completion_ids, b.completion_ids)
+        torch.testing.assert_close(b.sample_logp, a.sample_logp, rtol=1e-5, atol=1e-5)

@@ -15,7 +15,7 @@ def test_components_and_weighted_total_by_hand():
     prompts = [task.make_prompt(9)] * 4
     completions = ["4+5", "4+4", "45", "9+0"]
     answers = [task.extract(c) for c in completions]
-    parts = reward_components(task, prompts, completions, answers, lengths=[4, 4, 3, 8], max_new_tokens=8)
+    parts = reward_components(task, prompts, completions, answers, lengths=[4, 4, 3, 8], max_completion_length=8)
     assert parts["correctness"].tolist() == [1.0, 0.0, 0.0, 1.0]
     assert parts["format"].tolist() == [1.0, 1.0, 0.0, 1.0]
     assert parts["length"].tolist() == [-0.5, -0.5, -0.375, -1.0]

@@ -75,7 +75,10 @@ def test_report_is_self_contained(study):
     assert "url(" not in text and "@import" not in text
     for fig in ("fig-intervals", "fig-curves", "fig-passk", "fig-dist"):
         assert f'id="{fig}' in text, fig
-    assert "report test &lt;with markup &amp; &quot;quotes&quot;&gt;" in text
+    assert "report test &lt;with markup &amp; &#34;quotes&#34;&gt;" in text
+    # the shared page shell: a CSP that allows no script and no fetch, only inline styles and data: images
+    assert ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+            "style-src 'unsafe-inline'; img-src data:\">") in text
 
 
 def test_report_links_every_runs_documents(study):
@@ -119,7 +122,9 @@ def test_report_renders_in_headless_chromium(study, tmp_path):
              ".filter(i => i.complete && i.naturalWidth > 100 && i.naturalHeight > 100); "
              "document.body.setAttribute('data-images', document.images.length + '/' + ok.length); });</script>")
     page = tmp_path / "probe.html"
-    page.write_text(study.report_path.read_text().replace("</body>", probe + "</body>"))
+    # the probe is a script, which the report's CSP forbids: the instrumented copy drops the CSP
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", study.report_path.read_text())
+    page.write_text(text.replace("</body>", probe + "</body>"))
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
              "--virtual-time-budget=10000"]
     dom = subprocess.run([exe, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)

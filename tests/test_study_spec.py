@@ -55,7 +55,7 @@ def test_explicit_arms_cross_groups_and_labelled_axis_values(tmp_path):
           - {name: mara, set: {reward.shapers: [{name: mara, params: {tau: 1.0}}]}}
         groups:
           - {name: pairs, set: {task.name: pairs}}
-          - {name: chain, set: {task: {name: chain}, grpo.max_new_tokens: 40}}
+          - {name: chain, set: {task: {name: chain}, grpo.max_completion_length: 40}}
         axes:
           reward.format: {no-format: 0.0, format: 0.5}
         seeds: 2
@@ -66,7 +66,7 @@ def test_explicit_arms_cross_groups_and_labelled_axis_values(tmp_path):
     assert "mara,format=format,chain" in names
     arm = {a.name: a for a in s.arms}["mara,format=format,chain"]
     assert arm.label == "mara,format=format" and arm.group == "chain"
-    assert arm.config.task.name == "chain" and arm.config.grpo.max_new_tokens == 40
+    assert arm.config.task.name == "chain" and arm.config.grpo.max_completion_length == 40
     assert arm.config.reward.format == 0.5 and arm.config.reward.shapers[0].name == "mara"
     assert s.baseline == "grpo,format=no-format" and s.seeds == [0, 1]
     assert len({a.slug for a in s.arms}) == len(s.arms)

@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Collection, Hashable, Sequence
 
 from rigorlab.metrics.errors import MetricInputError
+from rigorlab.metrics.info import register_metric
 
 Answer = Hashable | None
 
@@ -24,11 +25,15 @@ def answer_counts(answers: Sequence[Answer]) -> Counter:
         raise MetricInputError(f"answers must be hashable values (str, int, tuple): {exc}") from None
 
 
+@register_metric("distinct_correct", "distinct correct answers", True, (0.0, None),
+                 "different correct final answers among a prompt's samples")
 def distinct_answers(answers: Sequence[Answer]) -> int:
     """Number of distinct answers. Range [0, n], higher = more diverse."""
     return len(answer_counts(answers))
 
 
+@register_metric("answer_entropy", "answer entropy (nats)", None, (0.0, None),
+                 "entropy of the sampled final answers (wrong ones included)")
 def answer_entropy(answers: Sequence[Answer]) -> float:
     """Shannon entropy (nats) of the empirical answer distribution, `None` excluded.
 
@@ -52,6 +57,8 @@ def no_answer_rate(answers: Sequence[Answer]) -> float:
     return sum(a is None for a in answers) / len(answers)
 
 
+@register_metric("coverage", "coverage of correct set", True, (0.0, 1.0),
+                 "share of a prompt's correct answers that were sampled at least once")
 def coverage(answers: Sequence[Answer], correct_set: Collection[Hashable]) -> float:
     """Fraction of the known correct answers produced at least once.
 

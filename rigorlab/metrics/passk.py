@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from rigorlab.metrics.errors import MetricInputError
+from rigorlab.metrics.info import register_metric
 
 
 def _as_int(value, name: str) -> int:
@@ -28,6 +29,9 @@ def _as_int(value, name: str) -> int:
     return int(value)
 
 
+@register_metric("accuracy", "accuracy (pass@1)", True, (0.0, 1.0), "share of the eval samples the verifier accepts")
+@register_metric("pass@{k}", "pass@{k}", True, (0.0, 1.0),
+                 "unbiased probability that at least one of {k} samples is correct")
 def pass_at_k(n: int, c: int, k: int) -> float:
     """Unbiased pass@k estimate from n samples with c correct. Range [0, 1], higher = better."""
     n, c, k = _as_int(n, "n"), _as_int(c, "c"), _as_int(k, "k")

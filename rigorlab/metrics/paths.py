@@ -22,6 +22,7 @@ import numpy as np
 from rigorlab.metrics import _tokens
 from rigorlab.metrics.answers import answer_entropy, distinct_answers
 from rigorlab.metrics.errors import MetricInputError, check_positive_int, check_texts
+from rigorlab.metrics.info import register_metric
 
 _SPACE = re.compile(r"\s+")
 _MAX = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -38,11 +39,15 @@ def path_signature(steps: Sequence[str] | str) -> str:
     return hashlib.sha1("\n".join(s for s in norm if s).encode("utf-8")).hexdigest()
 
 
+@register_metric("distinct_paths", "distinct reasoning paths", True, (0.0, None),
+                 "different path signatures among the correct samples")
 def distinct_paths(signatures: Sequence[str | None]) -> int:
     """Number of distinct path signatures (None = no path)."""
     return distinct_answers(signatures)
 
 
+@register_metric("path_entropy", "path entropy (nats)", None, (0.0, None),
+                 "entropy of the correct samples' path signatures")
 def path_entropy(signatures: Sequence[str | None]) -> float:
     """Entropy (nats) of the path signature distribution."""
     return answer_entropy(signatures)

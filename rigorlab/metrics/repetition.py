@@ -22,6 +22,7 @@ import numpy as np
 
 from rigorlab.metrics import _tokens
 from rigorlab.metrics.errors import MetricInputError, check_positive_int
+from rigorlab.metrics.info import register_metric
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def cot_length(text: str) -> int:
     return int(_ids(text).size)
 
 
+@register_metric("repeated_ngram_rate", "repeated 4-gram rate", False, (0.0, 1.0),
+                 "1 - distinct/all 4-grams of the model's tokens inside a completion")
 def repeated_ngram_rate(text: str, n: int = 4) -> float:
     """1 - distinct n-grams / n-grams of the text (see module doc)."""
     return _rate(_ids(text), check_positive_int(n, "n"))
@@ -113,6 +116,8 @@ def _loops(ids: np.ndarray, min_repeats: int = 3, min_tokens: int = 12, max_peri
     return sorted(loops, key=lambda lp: lp.start)
 
 
+@register_metric("loop_share", "share of tokens in loops", False, (0.0, 1.0),
+                 "share of a completion's tokens inside back-to-back repeated blocks")
 def loop_share(text: str, **loop_options) -> float:
     """Fraction of tokens inside repetition loops. Range [0, 1], higher = more degenerate."""
     t = cot_length(text)

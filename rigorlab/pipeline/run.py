@@ -29,7 +29,7 @@ SUMMARY_EXCLUDES = ("per_prompt", "optimum")     # per-prompt detail stays in ev
 def optimum_distances(cfg: TrainConfig, trainer: GRPOTrainer, per_prompt: list[dict]) -> dict:
     """The trained policy's distance to pi* per prompt and on average, scored with the run's reference."""
     def score(prompt: str, outcomes: list[str]) -> np.ndarray:
-        return np.array(sequence_logprobs(trainer.ref, trainer.tokenizer, prompt, outcomes))
+        return np.array(sequence_logprobs(trainer.ref, trainer.tokenizer, prompt, outcomes, fast=trainer.ref_fast))
 
     return run_optimum(cfg, trainer.task, score, per_prompt, final_beta(trainer.components.controllers))
 
@@ -52,12 +52,12 @@ def _train_and_evaluate(cfg: TrainConfig, run_dir: str | Path, resume: bool, pro
     eval_seed = step_seed(cfg.seed, 0, "eval")
     if progress:
         progress("evaluate", 0, 2, {})
-    reference = evaluate(trainer.ref, trainer.tokenizer, trainer.task, cfg.eval, cfg.grpo.max_new_tokens,
-                         eval_seed, trainer.device)
+    reference = evaluate(trainer.ref, trainer.tokenizer, trainer.task, cfg.eval, cfg.grpo.max_completion_length,
+                         eval_seed, trainer.device, fast=trainer.ref_fast)
     if progress:
         progress("evaluate", 1, 2, {})
-    trained = evaluate(trainer.policy, trainer.tokenizer, trainer.task, cfg.eval, cfg.grpo.max_new_tokens,
-                       eval_seed, trainer.device)
+    trained = evaluate(trainer.policy, trainer.tokenizer, trainer.task, cfg.eval, cfg.grpo.max_completion_length,
+                       eval_seed, trainer.device, fast=trainer.fast)
     trained.update(optimum_distances(cfg, trainer, trained["per_prompt"]))
     if progress:
         progress("evaluate", 2, 2, {})

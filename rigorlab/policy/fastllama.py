@@ -33,15 +33,56 @@ import torch
 import torch.nn.functional as F
 
 
-def supports(model) -> bool:
-    """Plain Llama: default RoPE over the whole head, no biases, SiLU MLP, no sliding window."""
+def unsupported_reason(model) -> str | None:
+    """Why FastLlama would compute something else than `transformers` for `model` (None: it would not).
+
+    Plain Llama only: default RoPE over the whole head, no biases, SiLU MLP,
+    no tensor-parallel split, no sliding window, and no attention dropout (the
+    trainer runs the policy in train mode, where transformers applies it and
+    FastLlama would not).
+    """
     cfg = getattr(model, "config", None)
     if cfg is None or getattr(cfg, "model_type", None) != "llama":
-        return False
+        return f"it is not a Llama model (model_type {getattr(cfg, 'model_type', None)!r})"
     rope = getattr(cfg, "rope_parameters", None) or getattr(cfg, "rope_scaling", None) or {}
     partial = rope.get("partial_rotary_factor", getattr(cfg, "partial_rotary_factor", 1.0))
-    return (rope.get("rope_type", "default") == "default" and partial in (None, 1.0) and not cfg.attention_bias
-            and not cfg.mlp_bias and cfg.hidden_act == "silu" and getattr(cfg, "pretraining_tp", 1) == 1)
+    checks = (
+        (rope.get("rope_type", "default") != "default", f"rope_type {rope.get('rope_type')!r} is not 'default'"),
+        (partial not in (None, 1.0), f"partial_rotary_factor {partial} is not 1"),
+        (bool(cfg.attention_bias), "attention_bias is set"),
+        (bool(cfg.mlp_bias), "mlp_bias is set"),
+        (cfg.hidden_act != "silu", f"hidden_act {cfg.hidden_act!r} is not 'silu'"),
+        (getattr(cfg, "pretraining_tp", 1) != 1, f"pretraining_tp {getattr(cfg, 'pretraining_tp', 1)} is not 1"),
+        (float(getattr(cfg, "attention_dropout", 0.0) or 0.0) > 0,
+         f"attention_dropout {getattr(cfg, 'attention_dropout', 0.0)} > 0"),
+        (getattr(cfg, "sliding_window", None) is not None, "it uses a sliding window"),
+    )
+    return next((why for bad, why in checks if bad), None)
+
+
+def supports(model) -> bool:
+    """Whether FastLlama computes exactly what the transformers forward computes for `model`."""
+    return unsupported_reason(model) is None
+
+
+def fast_forward(model, mode: str = "auto") -> "FastLlama | None":
+    """The FastLlama a trainer owns for `model` under `policy.fast_forward` (auto | on | off).
+
+    auto: FastLlama where `supports(model)`, else None (the transformers
+    forward); on: FastLlama, and a UserError naming the reason where it is not
+    supported; off: None.
+    """
+    if mode == "off":
+        return None
+    why = unsupported_reason(model)
+    if mode == "on" and why is not None:
+        from rigorlab.errors import UserError
+
+        raise UserError(f"policy.fast_forward is 'on' but the lean forward cannot run this model: {why}; "
+                        "use 'auto' or 'off'")
+    if mode not in ("auto", "on"):
+        raise ValueError(f"fast_forward mode must be auto, on or off, got {mode!r}")
+    return FastLlama(model) if why is None else None
 
 
 def _pairs_viewable(t: torch.Tensor) -> bool:
@@ -177,8 +218,9 @@ class FastLlama:
     """Functional forward over a LlamaForCausalLM's own parameters."""
 
     def __init__(self, model) -> None:
-        if not supports(model):
-            raise ValueError("FastLlama supports plain Llama models only")
+        why = unsupported_reason(model)
+        if why is not None:
+            raise ValueError(f"FastLlama cannot run this model: {why}")
         cfg = model.config
         self.model = model
         self.n_heads = cfg.num_attention_heads

@@ -14,6 +14,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, Llama
 
 from rigorlab.config import TinyModelConfig
 from rigorlab.errors import UserError
+from rigorlab.policy.quiet import quiet
 
 
 def build_tiny_model(arch: TinyModelConfig, tokenizer: PreTrainedTokenizerBase, seed: int) -> LlamaForCausalLM:
@@ -33,7 +34,8 @@ def build_tiny_model(arch: TinyModelConfig, tokenizer: PreTrainedTokenizerBase, 
         attn_implementation="sdpa",
     )
     torch.manual_seed(seed)
-    return LlamaForCausalLM(config)
+    with quiet():
+        return LlamaForCausalLM(config)
 
 
 def load_pretrained(path: str | Path) -> tuple[torch.nn.Module, PreTrainedTokenizerBase]:
@@ -44,8 +46,9 @@ def load_pretrained(path: str | Path) -> tuple[torch.nn.Module, PreTrainedTokeni
     if not (p / "config.json").is_file():
         raise UserError(f"policy.model directory {p} has no config.json (not a Hugging Face model directory)")
     try:
-        tokenizer = AutoTokenizer.from_pretrained(p, local_files_only=True)
-        model = AutoModelForCausalLM.from_pretrained(p, local_files_only=True, dtype=torch.float32)
+        with quiet():
+            tokenizer = AutoTokenizer.from_pretrained(p, local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(p, local_files_only=True, dtype=torch.float32)
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot load the model in {p}: {str(exc).splitlines()[0]}") from None
     if tokenizer.pad_token_id is None:

@@ -21,6 +21,7 @@ from rigorlab.config import PolicyConfig, TaskConfig, config_hash
 from rigorlab.io import atomic_write_json
 from rigorlab.policy.corpus import build_corpus
 from rigorlab.policy.model import build_tiny_model, count_parameters
+from rigorlab.policy.quiet import quiet
 from rigorlab.policy.tokenizer import build_char_tokenizer
 from rigorlab.tasks import build_task
 
@@ -94,8 +95,9 @@ def pretrain(task_cfg: TaskConfig, policy_cfg: PolicyConfig, out_dir: Path | Non
     # write to a temporary sibling, then rename: a killed pretraining leaves no half cache entry
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
+    with quiet():
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
     atomic_write_json(tmp / "corpus.json", {
         "generator": f"rigorlab.policy.corpus.build_corpus (version {CORPUS_VERSION})",
         "task": task.describe(), "params": pc.model_dump(mode="json"), "seed": pc.seed,

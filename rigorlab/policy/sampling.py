@@ -16,13 +16,23 @@ import torch
 from transformers import DynamicCache
 
 
-def fast_path(model):
-    """The lean Llama forward for `model` when it supports one, else None (generic HF forward)."""
-    from rigorlab.policy.fastllama import FastLlama, supports
+AUTO = "auto"
 
-    fast = model.__dict__.get("_rigorlab_fast")
-    if fast is None and supports(model):
-        fast = model.__dict__["_rigorlab_fast"] = FastLlama(model)
+
+def _fast_for(model, fast):
+    """The FastLlama to use for `model`: the caller's object, None (the transformers forward), or,
+    for AUTO, a fresh one when `supports(model)` holds (FastLlama keeps no weights of its own, so
+    building one per call costs nothing; the trainer builds its own once, policy.fast_forward)."""
+    if fast is None:
+        return None
+    if isinstance(fast, str):
+        if fast != AUTO:
+            raise ValueError(f"fast must be a FastLlama, None or {AUTO!r}, got {fast!r}")
+        from rigorlab.policy.fastllama import fast_forward
+
+        return fast_forward(model, AUTO)
+    if fast.model is not model:
+        raise ValueError("this FastLlama was built for another model")
     return fast
 
 
@@ -132,27 +142,27 @@ class _GenericDecoder:
 
 def sample(model, tokenizer, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, max_new_tokens: int,
            temperature: float = 1.0, top_p: float = 1.0, generator: torch.Generator | None = None,
-           group_size: int | None = None) -> Rollout:
+           group_size: int | None = None, fast=AUTO) -> Rollout:
     """Sample one completion per row of `prompt_ids` (repeat rows for a group).
 
     With `group_size` G (rows in groups of G sharing one prompt) the lean path
     runs each prompt through the model once and copies its cache to the G rows.
     Decoding runs in inference mode (about 15% less per-operator overhead than
     no_grad at the tiny model's sizes); the returned tensors are ordinary ones,
-    usable in the training graph.
+    usable in the training graph. `fast`: a FastLlama of `model`, None for the
+    transformers forward, or "auto" (FastLlama where it supports the model).
     """
     with torch.inference_mode():
         ro = _sample(model, tokenizer, prompt_ids, prompt_mask, max_new_tokens, temperature, top_p, generator,
-                     group_size)
+                     group_size, _fast_for(model, fast))
     return Rollout(prompt_ids, prompt_mask, ro.completion_ids.clone(), ro.completion_mask.clone(),
                    ro.sample_logp.clone())
 
 
 def _sample(model, tokenizer, prompt_ids, prompt_mask, max_new_tokens, temperature, top_p, generator,
-            group_size) -> Rollout:
+            group_size, fast) -> Rollout:
     B = prompt_ids.shape[0]
     eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
-    fast = fast_path(model)
     if fast is not None:
         dtype = next(model.parameters()).dtype
         if torch.is_autocast_enabled(prompt_ids.device.type):
@@ -185,15 +195,15 @@ def _sample(model, tokenizer, prompt_ids, prompt_mask, max_new_tokens, temperatu
 
 def forward_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, completion_ids: torch.Tensor,
                      completion_mask: torch.Tensor, temperature: float = 1.0,
-                     group_size: int | None = None) -> torch.Tensor:
+                     group_size: int | None = None, fast=AUTO) -> torch.Tensor:
     """Full log-softmax over the vocabulary at each completion position, (B, T, V).
 
     One forward over prompt + completion; differentiable when called with grad.
     With `group_size` G (rows in groups of G sharing one prompt, as GRPO lays
-    them out) the lean path computes each prompt once per group.
+    them out) the lean path computes each prompt once per group. `fast` as in `sample`.
     """
     Lp, T = prompt_ids.shape[1], completion_ids.shape[1]
-    fast = fast_path(model)
+    fast = _fast_for(model, fast)
     if fast is not None and groups_share_prompts(prompt_ids, group_size):
         logits = fast.forward_grouped(prompt_ids[::group_size], prompt_mask[::group_size], completion_ids,
                                       completion_mask, group_size)
@@ -220,7 +230,8 @@ def gather_tokens(full_logp: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def sequence_logprobs(model, tokenizer, prompt: str, completions: list[str], batch_size: int = 256) -> list[float]:
+def sequence_logprobs(model, tokenizer, prompt: str, completions: list[str], batch_size: int = 256,
+                      fast=AUTO) -> list[float]:
     """log pi(completion + EOS | prompt) for each completion: exact scoring of a finite answer set."""
     out: list[float] = []
     eos = tokenizer.eos_token_id
@@ -235,6 +246,7 @@ def sequence_logprobs(model, tokenizer, prompt: str, completions: list[str], bat
             cids[i, : len(e)] = torch.tensor(e)
             cmask[i, : len(e)] = 1
         dev = next(model.parameters()).device
-        lp = gather_tokens(forward_logprobs(model, pids.to(dev), pmask.to(dev), cids.to(dev), cmask.to(dev)), cids.to(dev))
+        lp = gather_tokens(forward_logprobs(model, pids.to(dev), pmask.to(dev), cids.to(dev), cmask.to(dev),
+                                            fast=fast), cids.to(dev))
         out.extend((lp * cmask.to(dev)).sum(1).tolist())
     return out

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rigorlab.io import atomic_write_text
+from rigorlab.io import atomic_write_json, atomic_write_text
 from rigorlab.report import figures
+from rigorlab.report.length import length_section
 from rigorlab.report.html import (diff_cell, esc, figure, fmt, interval_cell, link, page, table)
 from rigorlab.store.index import RunIndex
+from rigorlab.study.length import length_analysis
 from rigorlab.study.results import StudyResults, load_results, pooled_pass_at_k, write_stats
 
 CURVES = (("reward/mean", "reward (mean over the batch)"), ("entropy", "token entropy (nats)"),
@@ -30,8 +32,11 @@ def build_report(study_dir: str | Path, index: RunIndex | None = None, output: s
     """Write study_dir/report.html (or `output`) and study_dir/stats.json; returns the report's path."""
     res = load_results(study_dir, index)
     stats = write_stats(res, n_boot)
+    length = length_analysis(res, n_boot)          # None unless the task labels its steps
+    if length is not None:
+        atomic_write_json(res.study_dir / "length.json", length)
     out = Path(output) if output else res.study_dir / "report.html"
-    atomic_write_text(out, render(res, stats, out.parent))
+    atomic_write_text(out, render(res, stats, out.parent, length))
     return out
 
 
@@ -39,7 +44,7 @@ def _groups(res: StudyResults) -> list[str]:
     return list(dict.fromkeys(a["group"] for a in res.arms))
 
 
-def render(res: StudyResults, stats: dict, here: Path) -> str:
+def render(res: StudyResults, stats: dict, here: Path, length: dict | None = None) -> str:
     rec = res.record
     n_done = len(res.runs)
     n_all = len(res.all_runs)
@@ -67,6 +72,9 @@ def render(res: StudyResults, stats: dict, here: Path) -> str:
         nav.append(f'<a href="#g-{esc(gid)}">{esc(group or "results")}</a>')
         body.append(f'<h2 id="g-{esc(gid)}">{esc(title)}</h2>')
         body.append(_group_section(res, stats, group, gid, colors))
+    if length:
+        nav.append('<a href="#length">length</a>')
+        body.append(length_section(res, length))
     nav += ['<a href="#runs">runs &amp; documents</a>', '<a href="#arms">arm definitions</a>',
             '<a href="#method">method</a></nav>']
     body.append(_runs_section(res, here))

@@ -1,18 +1,21 @@
-"""HTML building blocks for the report: escaped text, tables, inline figures, one stylesheet.
+"""HTML building blocks for the study report: escaped text, tables, inline figures, its stylesheet.
 
-No template engine and no script: the page is static HTML with its figures
-inlined as base64 PNG, so it opens from disk, offline, in any browser.
+The page shell is rigorlab.html's one Jinja2 base template (autoescaping,
+Content-Security-Policy without scripts or fetches); this module builds the
+body from fragments escaped on the way in, so the page is static HTML with
+its figures inlined as data: URIs and opens from disk, offline.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 from typing import Iterable, Sequence
+
+from rigorlab.html import Markup, data_uri, escape, render_page
 
 from rigorlab.study.intervals import num
 
 STYLE = """
+body { max-width: none; padding: 0; }
 :root { --ink:#1d1d1f; --mute:#5f6368; --line:#e3e3e6; --good:#0b7a3b; --bad:#b3261e; --bg:#fafafa; }
 * { box-sizing: border-box; }
 body { font: 14px/1.5 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink);
@@ -44,12 +47,11 @@ details { margin: 6px 0 12px; } summary { cursor: pointer; color: var(--mute); }
 
 
 def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return str(escape(str(text)))
 
 
 def figure(png: bytes, alt: str, caption: str, fig_id: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return (f'<figure id="{esc(fig_id)}"><img class="figure" src="data:image/png;base64,{data}" alt="{esc(alt)}">'
+    return (f'<figure id="{esc(fig_id)}"><img class="figure" src="{data_uri(png)}" alt="{esc(alt)}">'
             f"<figcaption>{caption}</figcaption></figure>")
 
 
@@ -71,10 +73,8 @@ def link(href: str, text: str) -> str:
 
 
 def page(title: str, body: str) -> str:
-    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{esc(title)}</title><style>{STYLE}</style></head>"
-            f"<body><main>{body}</main></body></html>\n")
+    """The whole page: `body` is trusted HTML built from escaped fragments; the title is escaped."""
+    return render_page(title, body=Markup(f"<main>{body}</main>"), css=STYLE)
 
 
 def fmt(v: float | None, digits: int = 3) -> str:

@@ -16,9 +16,11 @@ import torch
 
 from rigorlab.config import EvalConfig
 from rigorlab.metrics.answers import answer_entropy, coverage, distinct_answers
+from rigorlab.metrics.chain_steps import StepCounts, count_steps, has_step_labels
 from rigorlab.metrics.passk import pass_at_k_curve
+from rigorlab.metrics.paths import distinct_paths, path_entropy
 from rigorlab.metrics.repetition import repetition_profile
-from rigorlab.policy.sampling import encode_prompts, sample
+from rigorlab.policy.sampling import AUTO, encode_prompts, sample
 from rigorlab.tasks.base import Prompt, Task
 
 
@@ -37,9 +39,9 @@ def _token_repetition(tokenizer, ids: list[int], n_tokens: int) -> dict:
 
 
 @torch.no_grad()
-def evaluate(model, tokenizer, task: Task, cfg: EvalConfig, max_new_tokens: int, seed: int,
-             device: torch.device | str = "cpu", rows_per_batch: int = 1024) -> dict:
-    """Sample `cfg.samples` completions per eval prompt and summarise them."""
+def evaluate(model, tokenizer, task: Task, cfg: EvalConfig, max_completion_length: int, seed: int,
+             device: torch.device | str = "cpu", rows_per_batch: int = 1024, fast=AUTO) -> dict:
+    """Sample `cfg.samples` completions per eval prompt and summarise them (`fast`: see sampling.sample)."""
     prompts = eval_prompts(task, cfg, seed)
     n = cfg.samples
     model.eval()
@@ -49,7 +51,8 @@ def evaluate(model, tokenizer, task: Task, cfg: EvalConfig, max_new_tokens: int,
     for start in range(0, len(prompts), per_chunk):
         chunk = prompts[start: start + per_chunk]
         pids, pmask = encode_prompts(tokenizer, [p.text for p in chunk for _ in range(n)], device)
-        ro = sample(model, tokenizer, pids, pmask, max_new_tokens, cfg.temperature, 1.0, gen, group_size=n)
+        ro = sample(model, tokenizer, pids, pmask, max_completion_length, cfg.temperature, 1.0, gen, group_size=n,
+                    fast=fast)
         texts = tokenizer.batch_decode(ro.completion_ids, skip_special_tokens=True)
         lengths = ro.completion_mask.sum(1).cpu().numpy()
         reps = [_token_repetition(tokenizer, ids, int(n_tok)) for ids, n_tok in zip(ro.completion_ids.tolist(), lengths)]
@@ -69,13 +72,17 @@ def evaluate(model, tokenizer, task: Task, cfg: EvalConfig, max_new_tokens: int,
                 "answer_entropy": answer_entropy(answers),
                 "coverage": coverage(correct_answers, correct_set) if correct_set else None,
                 "correct_set_size": len(correct_set) if correct_set else None,
-                "distinct_paths": distinct_answers(sigs) if any(s is not None for s in sigs) else None,
-                "path_entropy": answer_entropy(sigs) if any(s is not None for s in sigs) else None,
+                "distinct_paths": distinct_paths(sigs) if any(s is not None for s in sigs) else None,
+                "path_entropy": path_entropy(sigs) if any(s is not None for s in sigs) else None,
                 "mean_length": float(lengths[i * n:(i + 1) * n].mean()),
                 "repeated_ngram_rate": float(np.mean([r["repeated_ngram_rate"] for r in reps[i * n:(i + 1) * n]])),
                 "loop_share": float(np.mean([r["loop_share"] for r in reps[i * n:(i + 1) * n]])),
                 "sample": comps[:3],
             })
+            if has_step_labels(task):      # where the length goes (metrics/chain_steps.py)
+                counts = count_steps(task, [p] * n, comps, scores, lengths[i * n:(i + 1) * n])
+                per_prompt[-1].update({k: v for k, v in counts.summary().items() if v is not None and k != "accuracy"})
+                per_prompt[-1]["steps"] = counts.as_dict()
     ks = [k for k in cfg.ks if k <= n]
     curve = pass_at_k_curve([r["n"] for r in per_prompt], [r["correct"] for r in per_prompt], ks)
     summary = {
@@ -96,5 +103,11 @@ def evaluate(model, tokenizer, task: Task, cfg: EvalConfig, max_new_tokens: int,
     if paths:
         summary["distinct_paths"] = float(np.mean(paths))
         summary["path_entropy"] = float(np.mean([r["path_entropy"] for r in per_prompt if r["path_entropy"] is not None]))
+    if has_step_labels(task):
+        pooled = StepCounts()
+        for r in per_prompt:
+            pooled = pooled.merge(StepCounts.from_dict(r["steps"]))
+        summary["steps"] = {**pooled.summary(), "counts": pooled.as_dict(),
+                            "accuracy_by_length": pooled.accuracy_by_bucket()}
     summary["per_prompt"] = per_prompt
     return summary

@@ -16,13 +16,13 @@ from rigorlab.tasks.base import Prompt, Task
 
 def reward_components(task: Task, prompts: Sequence[Prompt], completions: Sequence[str],
                       answers: Sequence[str | None], lengths: Sequence[int],
-                      max_new_tokens: int) -> dict[str, np.ndarray]:
+                      max_completion_length: int) -> dict[str, np.ndarray]:
     """Unweighted components per completion: correctness in [0, 1], format in {0, 1},
-    length = -(tokens / max_new_tokens) in [-1, 0]."""
+    length = -(tokens / max_completion_length) in [-1, 0]."""
     return {
         "correctness": np.array([task.verify(p, a) for p, a in zip(prompts, answers)], dtype=float),
         "format": np.array([float(task.format_ok(c)) for c in completions], dtype=float),
-        "length": -np.asarray(lengths, dtype=float) / float(max_new_tokens),
+        "length": -np.asarray(lengths, dtype=float) / float(max_completion_length),
     }
 
 

@@ -1,6 +1,6 @@
-"""What a study compares: each metric's name, direction, level and where its values come from.
+"""What a study compares: which registered metrics, at which level, and where their values come from.
 
-Two levels (statistics.py treats them differently):
+Two levels (intervals.py treats them differently):
 - prompt: one value per (seed, eval prompt), from eval.json's per-prompt rows
   (accuracy, pass@k, distinct correct answers, coverage, answer entropy, paths,
   length; TV to pi* when the task's answer set is finite);
@@ -14,11 +14,21 @@ import re
 from dataclasses import dataclass
 import numpy as np
 
+import rigorlab.metrics.answers  # noqa: F401  (these imports register the metrics' meanings)
+import rigorlab.metrics.passk  # noqa: F401
+import rigorlab.metrics.paths  # noqa: F401
+import rigorlab.metrics.repetition  # noqa: F401
+import rigorlab.theory.bridge  # noqa: F401
 from rigorlab.errors import UserError
+from rigorlab.metrics.chain_steps import STEP_METRICS
+from rigorlab.metrics.info import metric_info as registered_info
+from rigorlab.rl.metric_names import TRAIN_LOG_COLUMNS as TRAIN_KEYS
 
 
 @dataclass(frozen=True)
 class StudyMetric:
+    """A registered metric (rigorlab.metrics.info) with the level a study reads it at."""
+
     key: str
     label: str
     higher_is_better: bool | None      # None: neither (a description, not a score)
@@ -27,53 +37,22 @@ class StudyMetric:
     bounds: tuple[float | None, float | None] = (None, None)   # the metric's range (intervals are clipped to it)
 
 
-_FIXED = {
-    "accuracy": StudyMetric("accuracy", "accuracy (pass@1)", True, "prompt",
-                            "share of the eval samples the verifier accepts", (0.0, 1.0)),
-    "distinct_correct": StudyMetric("distinct_correct", "distinct correct answers", True, "prompt",
-                                    "different correct final answers among a prompt's samples", (0.0, None)),
-    "coverage": StudyMetric("coverage", "coverage of correct set", True, "prompt",
-                            "share of a prompt's correct answers that were sampled at least once", (0.0, 1.0)),
-    "answer_entropy": StudyMetric("answer_entropy", "answer entropy (nats)", None, "prompt",
-                                  "entropy of the sampled final answers (wrong ones included)", (0.0, None)),
-    "distinct_paths": StudyMetric("distinct_paths", "distinct reasoning paths", True, "prompt",
-                                  "different path signatures among the correct samples", (0.0, None)),
-    "path_entropy": StudyMetric("path_entropy", "path entropy (nats)", None, "prompt",
-                                "entropy of the correct samples' path signatures", (0.0, None)),
-    "mean_length": StudyMetric("mean_length", "completion length (tokens)", None, "prompt",
-                               "mean completion length in tokens", (0.0, None)),
-    "repeated_ngram_rate": StudyMetric("repeated_ngram_rate", "repeated 4-gram rate", False, "prompt",
-                                       "1 - distinct/all 4-grams of the model's tokens inside a completion", (0.0, 1.0)),
-    "loop_share": StudyMetric("loop_share", "share of tokens in loops", False, "prompt",
-                              "share of a completion's tokens inside back-to-back repeated blocks", (0.0, 1.0)),
-    "tv_reverse": StudyMetric("tv_reverse", "TV to reverse-KL pi*", False, "prompt",
-                              "total variation between the sampled answers and pi* of E[r] - beta KL(pi||pi_ref)",
-                              (0.0, 1.0)),
-    "tv_forward": StudyMetric("tv_forward", "TV to forward-KL pi*", False, "prompt",
-                              "total variation between the sampled answers and pi* of E[r] - beta KL(pi_ref||pi)",
-                              (0.0, 1.0)),
-    "token_entropy": StudyMetric("token_entropy", "token entropy, end of training", None, "seed",
-                                 "mean per-token entropy of the policy over the last tenth of the steps", (0.0, None)),
-    "reward": StudyMetric("reward", "reward, end of training", True, "seed",
-                          "mean shaped reward over the last tenth of the steps"),
-    "kl": StudyMetric("kl", "KL(pi||pi_ref) per token, end", None, "seed",
-                      "exact per-token reverse KL to the reference over the last tenth of the steps", (0.0, None)),
-}
+# What a study can compare; label, direction and range come from each metric's registration
+# beside the code that computes it (metrics/, theory/bridge.py, rl/metric_names.py).
+PROMPT_METRICS = ("accuracy", "distinct_correct", "coverage", "answer_entropy", "distinct_paths", "path_entropy",
+                  "mean_length", "repeated_ngram_rate", "loop_share", "tv_reverse", "tv_forward") + STEP_METRICS
+SEED_METRICS = tuple(TRAIN_KEYS)
 _PASS = re.compile(r"^pass@([1-9][0-9]*)$")
 
 DEFAULT_METRICS = ("accuracy", "pass@64", "distinct_correct", "coverage", "answer_entropy", "tv_reverse",
                    "token_entropy")
-TRAIN_KEYS = {"token_entropy": "entropy", "reward": "reward/mean", "kl": "kl/reverse_exact"}
 
 
 def metric_info(key: str) -> StudyMetric:
-    if key in _FIXED:
-        return _FIXED[key]
-    m = _PASS.match(key)
-    if m:
-        k = int(m.group(1))
-        return StudyMetric(key, f"pass@{k}", True, "prompt",
-                           f"unbiased probability that at least one of {k} samples is correct", (0.0, 1.0))
+    if key in PROMPT_METRICS or key in SEED_METRICS or _PASS.match(key):
+        info = registered_info(key)
+        return StudyMetric(key, info.label, info.higher_is_better, "seed" if key in SEED_METRICS else "prompt",
+                           info.description, info.bounds)
     raise KeyError(key)
 
 
@@ -81,7 +60,7 @@ def check_metric(key: str, source: str = "study") -> StudyMetric:
     try:
         return metric_info(key)
     except KeyError:
-        known = ", ".join(list(_FIXED) + ["pass@K"])
+        known = ", ".join(list(PROMPT_METRICS) + list(SEED_METRICS) + ["pass@K"])
         raise UserError(f"{source}: unknown study metric {key!r}; known: {known}") from None
 
 

@@ -10,7 +10,7 @@
       grpo.beta: [0.01, 0.04]           #   a list, or {label: value} to name each value
     groups:                             # crossed too, and compared separately (e.g. one per task)
       - {name: pairs, set: {task.name: pairs}}
-      - {name: chain, set: {task: {name: chain}, grpo.max_new_tokens: 40}}
+      - {name: chain, set: {task: {name: chain}, grpo.max_completion_length: 40}}
     within: []                          # axes compared separately, like groups (default: task.name if an axis)
     seeds: 3                            # or a list [0, 1, 2]
     baseline: grpo                      # default: the arm that is GRPO as published (k3 in the loss)
@@ -211,7 +211,10 @@ def _fields_of(model: type[BaseModel]) -> dict[str, Any]:
 
 def _check_path(dotted: str, where: str) -> None:
     """Refuse a dotted name that is not a TrainConfig field (dict-valued fields accept any key below)."""
+    from rigorlab.config import canonical_path
+
     model: Any = TrainConfig
+    dotted = canonical_path(dotted)
     parts = dotted.split(".")
     for i, part in enumerate(parts):
         if not (isinstance(model, type) and issubclass(model, BaseModel)):

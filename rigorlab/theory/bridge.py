@@ -29,6 +29,7 @@ from typing import Callable, Hashable, Sequence
 import numpy as np
 
 from rigorlab.errors import UserError
+from rigorlab.metrics.info import register_metric
 from rigorlab.theory.optima import logsumexp, optimum_logp
 from rigorlab.theory.summaries import tv_distance
 
@@ -100,6 +101,10 @@ def empirical_distribution(sampled_answers: Sequence[Hashable | None],
     return counts / n, outside / n
 
 
+@register_metric("tv_reverse", "TV to reverse-KL pi*", False, (0.0, 1.0),
+                 "total variation between the sampled answers and pi* of E[r] - beta KL(pi||pi_ref)")
+@register_metric("tv_forward", "TV to forward-KL pi*", False, (0.0, 1.0),
+                 "total variation between the sampled answers and pi* of E[r] - beta KL(pi_ref||pi)")
 def tv_to_optimum(sampled_answers: Sequence[Hashable | None], outcomes: Sequence[str],
                   pi_ref: np.ndarray | AnswerDistribution, rewards: Sequence[float], beta: float,
                   direction: str = "reverse", mara_tau: float | None = None) -> float:
