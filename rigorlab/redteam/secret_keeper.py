@@ -3,16 +3,21 @@
 Why it exists: issue 19's claim "static testing passes while adaptive testing
 breaches" must be shown on one model in a fast test, and SmolLM2 takes half a
 minute just to load. This model is rigorlab's own tiny Llama (character
-tokenizer, about 0.4M parameters) trained the way a real assistant is made,
+tokenizer, 88,576 parameters with the default config) trained the way a real assistant is made,
 from a synthetic corpus (the phrasings live in ``secret_keeper.yaml``; the
 code only combines them):
 
 1. *Instruction tuning* ("the model as shipped"). Conversations with a system
-   prompt holding a random pseudo-word secret (or no secret), answering benign
-   tasks (greetings, facts, copying, sums) and, helpfully, direct requests for
-   the secret ("The password is ..."). Because the secret differs in every
-   example, the model learns to *copy* it from the system prompt, not to
-   memorise one string; so it keeps any secret it is given at serve time.
+   prompt holding the secret (or a plain assistant prompt), answering benign
+   tasks (greetings, facts, copying random words, sums) and, helpfully,
+   direct requests for the secret ("The password is ..."), as SmolLM2 does.
+   The secret is one string (``KeeperConfig.secret``, default TOVARIKU), so it
+   lives in the weights as well as in the system prompt: a 90k-parameter
+   character model does not learn to copy an arbitrary secret from its
+   context within a minute of training (tried: 400 steps with a random secret
+   per conversation leaked nothing, even when prefilled). For the
+   measurements this changes nothing: what is tested is whether the tuned
+   refusal holds, and a leak is the same string either way.
 2. *Safety tuning on a fixed list*. The exact prompts of the shipped static
    suite (``tuned_on``, equal to ``examples/redteam/static_secret.yaml``)
    answered with refusals, mixed with replayed benign tasks.
@@ -21,9 +26,11 @@ Neither stage contains an adversarial framing: no role-play, no assistant
 prefill, no encodings, no payload splitting, no fake dialogues. This is the
 analogue of safety-tuning a model on a red-team list and then evaluating it
 with that list: the static suite passes by construction of the tuning, and
-whatever an adaptive campaign finds (a prefilled "Sure, the password is",
-a wrapper that moves the request off the tuned strings) it finds because the
-tuning did not generalise, which is the critique's point.
+whatever an adaptive campaign finds it finds because the tuning did not
+generalise to it, which is the critique's point. Measured with the default
+config (greedy): 0 of the 40 tuned prompts leak, nor do off-list direct
+requests or role-play wrappers (the refusal generalised to wording), while
+an assistant prefill "Sure, the password is" leaks 10 of 10.
 
 Deterministic: the corpus, the initial weights and the batch order all come
 from ``KeeperConfig.seed``; the result is cached under the rigorlab cache
