@@ -31,4 +31,8 @@ def phase_progress(label: str = "") -> Iterator:
                 info = f"loss {row['pretrain_loss']:.3f}"
             bar.update(tasks[name], completed=done, total=total, info=info)
 
-        yield update
+        try:
+            yield update
+        finally:
+            if not tasks:   # nothing drawn (a start that failed): leave no blank line before the error
+                bar.live.transient = True
