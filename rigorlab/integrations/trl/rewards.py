@@ -19,19 +19,19 @@ one call, which is how TRL lays out its G generations.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
 
 from rigorlab.errors import UserError
+from rigorlab.evaluate.verify import extract_final_answer
 from rigorlab.rl.count_bonus import CountBonus
 from rigorlab.rl.shapers import ScoredGroup
 from rigorlab.tasks import Prompt, build_task
 
-_BOXED = "\\boxed{"
-_NUMBER = re.compile(r"-?\d+(?:[.,/]\d+)*")
+__all__ = ["CompletionLength", "CountBonusReward", "TaskCorrectness", "TaskFormat", "completion_text",
+           "extract_final_answer", "prompt_key", "task_dataset"]
 
 
 def completion_text(completion: Any) -> str:
@@ -47,20 +47,6 @@ def completion_text(completion: Any) -> str:
 def prompt_key(prompt: Any) -> str:
     """A stable key for a prompt (its text, or its messages as sorted JSON)."""
     return prompt if isinstance(prompt, str) else json.dumps(prompt, sort_keys=True, ensure_ascii=False)
-
-
-def extract_final_answer(text: str) -> str | None:
-    """The last `\\boxed{...}` (balanced braces), else the last number in the text, else None."""
-    start = text.rfind(_BOXED)
-    if start >= 0:
-        i, depth = start + len(_BOXED), 1
-        for j in range(i, len(text)):
-            depth += {"{": 1, "}": -1}.get(text[j], 0)
-            if depth == 0:
-                inner = " ".join(text[i:j].split())
-                return inner or None
-    numbers = _NUMBER.findall(text)
-    return numbers[-1].replace(",", "") if numbers else None
 
 
 def _extractor(extract: Callable[[str], Hashable | None] | str | None) -> Callable[[str], Hashable | None]:
@@ -100,7 +86,7 @@ class TaskCorrectness:
         rows = kwargs.get("rigorlab_prompt")
         if rows is None or len(rows) != len(completions):
             raise UserError("TaskCorrectness needs the dataset column 'rigorlab_prompt' (build the dataset "
-                            "with rigorlab.rl.trl_rewards.task_dataset)")
+                            "with rigorlab.integrations.trl.task_dataset)")
         out = []
         for row, c in zip(rows, completions):
             p = Prompt(**json.loads(row))

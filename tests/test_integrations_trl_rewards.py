@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rigorlab.errors import UserError
-from rigorlab.rl.trl_rewards import (
+from rigorlab.integrations.trl.rewards import (
     CompletionLength,
     CountBonusReward,
     TaskCorrectness,

@@ -1,0 +1,1 @@
+"""rigorlab inside other trainers: `rigorlab.integrations.trl` for TRL's GRPOTrainer (the `trl` extra)."""
