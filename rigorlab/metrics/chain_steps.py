@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 from rigorlab.metrics.info import describe_metric
 
-BUCKET_EDGES = (20, 30, 40, 50)          # tokens: <20, 20-29, 30-39, 40-49, >=50
+BUCKET_EDGES = (20, 26, 32, 40)          # tokens: <20, 20-25, 26-31, 32-39, >=40
 
 # per eval prompt (a study compares them like accuracy); the training log holds them as steps/<name>
 _WHERE = "rigorlab.metrics.chain_steps.StepCounts.summary"

@@ -18,7 +18,7 @@ import random
 
 from rigorlab.tasks.steps import StepsTask, label_steps
 
-MAX_LOOP_COPIES = 2          # a looping chain writes its last block again once or twice
+MAX_LOOP_COPIES = 1          # a looping chain writes its last block once more
 
 
 def steps_chain(numbers: list[int], rng: random.Random, error_rate: float, check_rate: float,

@@ -130,7 +130,7 @@ class StepsTask(Task):
 
     name = "steps"
 
-    def __init__(self, min_terms: int = 3, max_terms: int = 4, max_value: int = 9, check_rate: float = 0.3,
+    def __init__(self, min_terms: int = 3, max_terms: int = 3, max_value: int = 9, check_rate: float = 0.3,
                  repeat_rate: float = 0.15, restate_rate: float = 0.1, loop_rate: float = 0.1) -> None:
         if not 2 <= min_terms <= max_terms:
             raise ValueError("steps needs 2 <= min_terms <= max_terms")
