@@ -22,8 +22,10 @@ FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv
 def load_records(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Records of a .jsonl/.ndjson (one JSON object a line), .csv/.tsv (header row) or .parquet file."""
     p = Path(path)
+    if p.is_dir():
+        raise MetricInputError(f"{p} is a directory, not a file of samples")
     if not p.is_file():
-        raise MetricInputError(f"{p} does not exist or is not a file")
+        raise MetricInputError(f"{p} does not exist")
     kind = FORMATS.get(p.suffix.lower())
     if kind is None:
         raise MetricInputError(f"{p} has extension {p.suffix!r}; expected one of {', '.join(sorted(FORMATS))}")

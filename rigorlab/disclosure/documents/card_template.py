@@ -163,10 +163,10 @@ def _answer_text(value: Any, where: str) -> str | None:
 
 def load_card(path: str | Path) -> Card:
     """Read and check a card file; any mistake is one UserError sentence with the line."""
+    from rigorlab.userpaths import read_text
+
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such file.")
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, "card file")   # a directory, a missing file or non-UTF-8 bytes: one sentence
     data, root = parse_yaml(text, path)
     if not isinstance(data, dict):
         raise UserError(f"{path}:1: expected a mapping with `kind`, `name`, `frameworks`, `answers`.")

@@ -43,7 +43,10 @@ def card_init(
 ) -> None:
     """Write a fillable card YAML with every indicator's question as a comment."""
     from rigorlab.disclosure.documents.card_template import init_card
+    from rigorlab.userpaths import check_output_file
 
+    if out is not None:
+        check_output_file(out, "--out")   # a directory there is named as one, not "already exists"
     if out is not None and out.exists() and not force:
         raise UserError(f"{out} already exists; pass --force to overwrite it.")
     _write_or_print(init_card(kind, framework or None, name, base_dir=out.parent if out else None), out)
@@ -106,7 +109,14 @@ def card_validate(
 def card_from_run(run_dir: Path = typer.Argument(..., help="A rigorlab run directory.")) -> None:
     """(Re)generate the datasheet, cards, Croissant and EU summary of a run into RUN_DIR/docs/."""
     from rigorlab.disclosure.documents.run_documents import write_run_documents
+    from rigorlab.store.rundir import holds_run
 
+    if not run_dir.is_dir():
+        raise UserError(f"run directory {run_dir} " + ("is a file, not a directory" if run_dir.exists()
+                                                       else "does not exist"))
+    if not holds_run(run_dir):   # else seven documents would describe a run that never happened
+        raise UserError(f"{run_dir} holds no finished rigorlab run (no config.yaml and summary.json); "
+                        f"give a directory written by `rigorlab train` or `rigorlab run`")
     for key, path in write_run_documents(run_dir).items():
         typer.echo(f"{key:16s} {path}")
 

@@ -114,6 +114,8 @@ def load_yaml_model(path: str | Path, model: type[M], *, text: str | None = None
     """Read `path` and validate it as `model`; any mistake is one UserError sentence."""
     path = Path(path)
     if text is None:
+        if path.is_dir():
+            raise UserError(f"{path} is a directory, not a file.")
         if not path.is_file():
             raise UserError(f"{path}: no such file.")
         try:
