@@ -170,6 +170,21 @@ def test_the_api_key_is_sent_but_never_logged_or_shown(monkeypatch, caplog, capf
     assert "401" in str(err.value)
 
 
+def test_a_served_model_rejecting_a_query_is_marked_rejected(tmp_path):
+    from test_serve import _tiny_dir
+
+    from rigorlab.policy.local import load_local
+    from rigorlab.serve.app import create_app
+    from rigorlab.serve.server import ThreadedServer
+
+    with ThreadedServer(create_app(load_local(_tiny_dir(tmp_path / "m")), "tiny")) as srv:
+        with _target(srv.url, model="tiny", timeout_s=30) as target:
+            long, short = [{"role": "user", "content": "x" * 300}], [{"role": "user", "content": "hi"}]
+            replies = target.respond_batch([long, short], max_tokens=4, seed=0)
+    assert replies[0].rejected and "HTTP 400" in replies[0].error and replies[0].retries == 0
+    assert replies[1].ok and not replies[1].rejected
+
+
 def test_spec_errors_name_the_field(monkeypatch):
     with pytest.raises(UserError, match="url"):
         build_target({"kind": "openai", "model": "m"})
@@ -205,3 +220,4 @@ def test_a_users_class_by_import_path_and_the_local_kind(tmp_path):
         too_long = [[{"role": "user", "content": "x" * 300}], convs[0]]
         mixed = target.respond_batch(too_long, seed=1, temperature=1.0, max_tokens=8)
         assert mixed[0].error and "reads at most" in mixed[0].error and mixed[1].ok    # one failure, not two
+        assert mixed[0].rejected and not mixed[1].rejected

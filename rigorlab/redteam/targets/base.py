@@ -17,7 +17,9 @@ Contract
   and every answer already received is returned. ``retries`` counts the
   retried attempts spent on that item (429, 5xx, dropped connections,
   timeouts); ``prompt_tokens`` / ``completion_tokens`` are filled where the
-  target knows them (for token budgets), else None.
+  target knows them (for token budgets), else None. ``rejected`` is True when
+  the error is the target's final word on that query (HTTP 400/413/422, a
+  conversation longer than the model reads): retrying cannot help.
 - Sampling keys (all optional): ``temperature``, ``top_p``, ``max_tokens``,
   ``seed``, ``stop`` (a string or list of strings). Unknown keys are a
   :class:`~rigorlab.errors.UserError`.
@@ -64,6 +66,7 @@ class TargetReply:
     error: Optional[str] = None
     prompt_tokens: Optional[int] = None       # as the target reports them (for token budgets)
     completion_tokens: Optional[int] = None
+    rejected: bool = False                    # the target refused this query for good (e.g. too long)
 
     @property
     def ok(self) -> bool:

@@ -71,7 +71,7 @@ class LocalTarget(Target):
                 g = self.model.chat([conv], [p])[0]
                 out.append(TargetReply(g.text, 0, None, g.prompt_tokens, g.completion_tokens))
             except UserError as exc:
-                out.append(TargetReply("", 0, f"target {self.name!r}: {exc}"))
+                out.append(TargetReply("", 0, f"target {self.name!r}: {exc}", rejected=True))
         return out
 
     def close(self) -> None:

@@ -30,6 +30,7 @@ from rigorlab.redteam.targets.base import (
 )
 
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+REJECT_STATUSES = frozenset({400, 413, 422})      # the server will never accept this query
 MAX_RETRY_AFTER_S = 60.0
 
 
@@ -115,7 +116,9 @@ class OpenAITarget(Target):
         if resp.status_code in RETRY_STATUSES:
             raise _Retryable(f"HTTP {resp.status_code}", parse_retry_after(resp.headers.get("retry-after")))
         if resp.status_code >= 400:
-            raise TargetError(f"target {self.name!r} answered HTTP {resp.status_code}: {_short(resp.text)}")
+            err = TargetError(f"target {self.name!r} answered HTTP {resp.status_code}: {_short(resp.text)}")
+            err.rejected = resp.status_code in REJECT_STATUSES  # type: ignore[attr-defined]
+            raise err
         try:
             data = resp.json()
             text = data["choices"][0]["message"]["content"] or ""
@@ -141,7 +144,7 @@ class OpenAITarget(Target):
                                f"target {self.name!r} failed after {attempts} attempts: {exc}")
         except TargetError as exc:
             self._count(attempts - 1)
-            return TargetReply("", attempts - 1, str(exc))
+            return TargetReply("", attempts - 1, str(exc), rejected=getattr(exc, "rejected", False))
         self._count(attempts - 1)
         reply.retries = attempts - 1
         return reply
