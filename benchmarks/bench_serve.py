@@ -47,6 +47,7 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
+    import transformers  # noqa: F401  (imported before the clock starts: load time is the model's)
 
     from rigorlab.policy.local import load_local
     from rigorlab.serve.app import create_app

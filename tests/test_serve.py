@@ -169,6 +169,8 @@ def test_model_references_resolve(tmp_path, monkeypatch):
     (tmp_path / "w.txt").write_text("x")
     with pytest.raises(UserError, match="not a .gguf"):
         resolve_model_path(tmp_path / "w.txt")
+    with pytest.raises(UserError, match="cannot load the model .*m.gguf"):
+        load_local(gguf)                                                # not a real GGUF: one sentence
     import importlib.util
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)

@@ -22,8 +22,11 @@ finished rows leave the batch so that short answers do not pay for long ones.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import os
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
@@ -274,22 +277,19 @@ def load_local(path: Union[str, os.PathLike], threads: Optional[int] = 1) -> Loc
         kw["gguf_file"] = gguf
     from rigorlab.policy.quiet import quiet
 
-    bars = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"       # the GGUF converter draws a plain tqdm bar of its own
+    # the GGUF converter draws a plain tqdm bar on stderr (not transformers' switchable one): the
+    # bar is swallowed, while errors still arrive as exceptions
+    hush = contextlib.redirect_stderr(io.StringIO()) if gguf else contextlib.nullcontext()
     try:
-        with quiet():
+        with quiet(), hush:
             tokenizer = AutoTokenizer.from_pretrained(directory, **kw)
             model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32, **kw)
     except ImportError as exc:
         raise UserError(f"cannot load {gguf or directory}: {str(exc).splitlines()[0]} "
                         "(GGUF files need `pip install gguf`)") from None
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot load the model in {directory / (gguf or '')}: {str(exc).splitlines()[0]}") from None
-    finally:
-        if bars is None:
-            os.environ.pop("TQDM_DISABLE", None)
-        else:
-            os.environ["TQDM_DISABLE"] = bars
+    except (OSError, ValueError, KeyError, struct.error) as exc:   # struct.error: a truncated/foreign GGUF
+        raise UserError(f"cannot load the model {directory / (gguf or '')}: "
+                        f"{(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
