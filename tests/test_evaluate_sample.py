@@ -169,3 +169,16 @@ def test_sigkill_then_rerun_loses_and_duplicates_nothing(tiny, work):
     key = lambda r: (r["prompt_id"], r["sample"])  # noqa: E731
     assert len(killed) == 192 and len({key(r) for r in killed}) == 192
     assert sorted(killed, key=key) == sorted(whole, key=key)
+
+
+def test_vllm_backend_without_vllm_or_gpu_is_one_sentence(tiny, work, capsys):
+    import importlib.util
+
+    import torch
+
+    if importlib.util.find_spec("vllm") is not None and torch.cuda.is_available():
+        pytest.skip("vLLM and a GPU are present")
+    assert main(_args(tiny, "v.jsonl", "--backend", "vllm")) == 2
+    err = capsys.readouterr().err
+    assert "--backend vllm needs" in err and "Traceback" not in err
+    assert not Path("v.jsonl").exists()

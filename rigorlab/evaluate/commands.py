@@ -111,14 +111,18 @@ def compare(
 
 def _encoder(spec: str):
     """An `embed(texts) -> (N, d)` function, or None."""
+    import importlib.util
+
     if spec == "off":
         return None
+    from rigorlab.errors import UserError
     from rigorlab.metrics.embedding import default_model_dir, embed, load_encoder
 
+    has_sklearn = importlib.util.find_spec("sklearn") is not None
     if spec == "auto":
-        if default_model_dir() is None:
+        if default_model_dir() is None or not has_sklearn:
             return None
-        encoder = load_encoder(None)
-    else:
-        encoder = load_encoder(spec)
+    elif not has_sklearn:
+        raise UserError("--embeddings clusters chains with scikit-learn: pip install 'rigorlab[embeddings]'")
+    encoder = load_encoder(None if spec == "auto" else spec)
     return lambda texts: embed(texts, encoder=encoder)
