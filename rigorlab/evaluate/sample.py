@@ -129,7 +129,10 @@ class HFBackend:
 
 
 class VLLMBackend:
-    """vLLM on a GPU: the same layout and seeds, one request per row (imported only when used)."""
+    """vLLM on a GPU: the same layout and seeds, one request per row (imported only when used).
+
+    Not exercised by the tests (no GPU here); `sampling_logprob` is not recorded (null).
+    """
 
     def __init__(self, model_path: str) -> None:
         try:
@@ -149,13 +152,16 @@ class VLLMBackend:
 
         params = [SamplingParams(temperature=settings.temperature, top_p=settings.top_p, seed=seed + i,
                                  max_tokens=settings.max_new_tokens, logprobs=0) for i in range(len(prompts))]
-        outs = self.llm.generate(prompts, params, use_tqdm=False)
+        # token ids, not text: the chat template already wrote any BOS, which vLLM would add again
+        ids = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
+        outs = self.llm.generate([{"prompt_token_ids": x} for x in ids], params, use_tqdm=False)
         rows = []
         for o in outs:
             c = o.outputs[0]
+            # vLLM reports log-probs of the raw model output (its default logprobs mode): the model's own
             rows.append(dict(completion=c.text, tokens=len(c.token_ids),
                              finish_reason="stop" if c.finish_reason == "stop" else "length",
-                             logprob=float(c.cumulative_logprob), sampling_logprob=float(c.cumulative_logprob)))
+                             logprob=float(c.cumulative_logprob), sampling_logprob=None))
         return rows
 
 
