@@ -56,7 +56,8 @@ def serve(
     app = create_app(loaded, name, prompt, key, max_batch=max_batch, window_s=batch_window_ms / 1000)
     server = ThreadedServer(app, host, port, key)
     server.start()
-    console.print(f"serving {name or loaded.name} at {server.url} (OpenAI chat completions; Ctrl-C stops)")
+    console.print(f"serving {name or loaded.name} at {server.url} (OpenAI chat completions; Ctrl-C stops)",
+                  soft_wrap=True)
     try:
         server.wait()
     except KeyboardInterrupt:
