@@ -125,7 +125,16 @@ def check_output_dir(path: str | os.PathLike, kind: str = "output directory") ->
     blocker = _blocking_file(p)
     if blocker is not None:
         raise UserError(f"{kind} {p} cannot be created: {blocker} is a file, not a directory")
+    _check_writable(p, kind)
     return p
+
+
+def _check_writable(p: Path, kind: str) -> None:
+    """The directory itself (if it exists) or its nearest existing ancestor must be writable."""
+    here = next((q for q in (p, *p.parents) if q.exists()), None)
+    if here is not None and not os.access(here, os.W_OK):
+        raise UserError(f"{kind} {p} cannot be written: {here} is read-only (a read-only file system "
+                        f"or no permission); choose another location")
 
 
 def check_output_file(path: str | os.PathLike, kind: str = "output file") -> Path:
@@ -136,4 +145,5 @@ def check_output_file(path: str | os.PathLike, kind: str = "output file") -> Pat
     blocker = _blocking_file(p.parent)
     if blocker is not None:
         raise UserError(f"{kind} {p} cannot be created: {blocker} is a file, not a directory")
+    _check_writable(p.parent, kind)
     return p

@@ -23,12 +23,12 @@ def train(
     """Train a policy with GRPO; writes metrics, the model, eval.json and the disclosure documents."""
     from rigorlab.config import load_config
     from rigorlab.progress import phase_progress
-    from rigorlab.pipeline.run import run_training
     from rigorlab.userpaths import check_output_dir
 
     overrides = list(set_) + ([f"device={device}"] if device else [])
     cfg = load_config(config, overrides)
     run_dir = check_output_dir(out or Path("rigorlab-runs") / f"train-{cfg.hash()}", "run directory")
+    from rigorlab.pipeline.run import run_training   # torch: imported once the cheap checks passed
     with phase_progress() as progress:
         summary = run_training(cfg, run_dir, resume=resume, progress=progress, documents=not no_docs)
     ref, trained = summary["reference"], summary["trained"]

@@ -24,10 +24,15 @@ def pretrain(
     import json
 
     from rigorlab.config import load_config
+    from rigorlab.userpaths import check_output_dir
+
+    cfg = load_config(config, ([f"task.name={task}"] if config is None else []) + list(set_))
+    if out is not None:
+        check_output_dir(out, "--out")   # before importing torch and pretraining, not after
+
     from rigorlab.policy.pretrain import pretrain as run_pretrain
     from rigorlab.progress import console, phase_progress
 
-    cfg = load_config(config, ([f"task.name={task}"] if config is None else []) + list(set_))
     with phase_progress() as progress:
         path = run_pretrain(cfg.task, cfg.policy, out_dir=out, force=force,
                             progress=lambda s, n, loss: progress("pretrain", s, n, {"pretrain_loss": loss}))
