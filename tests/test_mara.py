@@ -1,4 +1,4 @@
-"""MARA reward shaper (THEORY.md section 4): the rewrite, its coupling to beta, its no-op cases."""
+"""MARA reward shaper (docs/theory.md section 4): the rewrite, its coupling to beta, its no-op cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Controllers (THEORY.md section 7): each update rule, checked against its formula."""
+"""Controllers (docs/theory.md section 7): each update rule, checked against its formula."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Count-based exploration (THEORY.md section 6): arithmetic on hand-made groups, the
+"""Count-based exploration (docs/theory.md section 6): arithmetic on hand-made groups, the
 MinHash sketch, exact resume, and the tabular claim that the bonus keeps more correct modes."""
 
 from __future__ import annotations

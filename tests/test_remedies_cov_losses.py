@@ -1,4 +1,4 @@
-"""Clip-Cov and KL-Cov (THEORY.md section 5) and the clip-higher share, on hand-made batches."""
+"""Clip-Cov and KL-Cov (docs/theory.md section 5) and the clip-higher share, on hand-made batches."""
 
 from __future__ import annotations
 

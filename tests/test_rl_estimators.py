@@ -1,4 +1,4 @@
-"""KL estimators: values and gradients by exact enumeration (THEORY.md section 2)."""
+"""KL estimators: values and gradients by exact enumeration (docs/theory.md section 2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Advantages, PPO clipping and loss aggregation on hand-made batches (THEORY.md section 1)."""
+"""Advantages, PPO clipping and loss aggregation on hand-made batches (docs/theory.md section 1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The tabular trainer, sampling G outcomes per group, converges where THEORY.md says.
+"""The tabular trainer, sampling G outcomes per group, converges where docs/theory.md says.
 
 It goes through rl/objective.py (`advantages_with_penalties`, `grpo_loss`) exactly
 as the language-model trainer does, with dr_grpo advantages A_i = r_i - mean_j r_j.

@@ -50,7 +50,7 @@ def test_reference_distribution_renormalises_and_reports_the_discarded_mass():
 
 def test_task_optimum_for_pairs_keeps_the_references_ratios_among_correct_answers():
     """Binary verifier: pi* (reverse KL, any beta) is pi_ref restricted to the 10 correct pairs,
-    up to the exp(-1/beta) mass left on wrong ones (THEORY.md section 3, first bullet)."""
+    up to the exp(-1/beta) mass left on wrong ones (docs/theory.md section 3, first bullet)."""
     score_fn, table, _ = fake_reference()
     task = PairsTask()
     prompt = task.make_prompt(9)

@@ -1,4 +1,4 @@
-"""Exact (noise-free) checks: the regularisers' expected gradients (THEORY.md section 2) and the
+"""Exact (noise-free) checks: the regularisers' expected gradients (docs/theory.md section 2) and the
 fixed points of the expected GRPO update, computed by enumerating every group of G outcomes.
 
 These complement the sampled convergence tests in test_theory_bandit.py: here the

@@ -1,4 +1,4 @@
-"""Closed-form optima (THEORY.md sections 3-4): exact values, log-space properties, bad input."""
+"""Closed-form optima (docs/theory.md sections 3-4): exact values, log-space properties, bad input."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_entropy_optimum_ignores_pi_ref():
 
 
 def test_paper_example_reward_gap_01_beta_1e3_is_e100():
-    """THEORY.md section 3: dr = 0.1, beta = 1e-3 -> the better answer is e^100 ~ 2.7e43 times likelier."""
+    """docs/theory.md section 3: dr = 0.1, beta = 1e-3 -> the better answer is e^100 ~ 2.7e43 times likelier."""
     logp = reverse_kl_logp(np.log([0.5, 0.5]), [1.0, 0.9], 1e-3)
     assert logp[0] - logp[1] == pytest.approx(100.0, abs=1e-9)
     assert math.exp(logp[0] - logp[1]) == pytest.approx(2.688117e43, rel=1e-6)

@@ -1,4 +1,4 @@
-"""Final answers: how many distinct ones a policy still produces (THEORY.md sections 6, 8).
+"""Final answers: how many distinct ones a policy still produces (docs/theory.md sections 6, 8).
 
 Answers are compared as given (normalise them first, e.g. with the task's
 extractor); `None` means no answer could be extracted and is never counted

@@ -2,7 +2,7 @@
 
 Liu et al. 2025 (Dr. GRPO) show that GRPO's per-sequence length
 normalisation penalises a long wrong answer less than a short one, so length
-can grow without reasoning gains (THEORY.md section 1). Mean length alone
+can grow without reasoning gains (docs/theory.md section 1). Mean length alone
 cannot tell that from useful growth; these metrics split it, for any task
 whose completions are labelled step by step (a `label_steps(prompt,
 completion)` method returning objects with `kind`, `role` and `tokens`, as

@@ -1,4 +1,4 @@
-"""Unbiased pass@k (Chen et al. 2021; THEORY.md section 8).
+"""Unbiased pass@k (Chen et al. 2021; docs/theory.md section 8).
 
     pass@k = 1 - C(n - c, k) / C(n, k) = 1 - prod_{i = n-c+1}^{n} (1 - k / i)
 

@@ -1,7 +1,7 @@
 """Reasoning paths: how many genuinely different ways of solving a prompt remain.
 
 Structured paths (a list of steps) are counted through a signature, a hash of
-the normalised steps (THEORY.md section 6). Free-text chains are grouped into
+the normalised steps (docs/theory.md section 6). Free-text chains are grouped into
 clusters of near duplicates: MinHash (Broder 1997) over word n-gram shingles
 estimates the Jaccard similarity of two chains as the fraction of equal
 signature entries; locality-sensitive hashing with b bands of r rows (chosen

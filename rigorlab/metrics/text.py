@@ -1,4 +1,4 @@
-"""Lexical diversity of a set of texts (THEORY.md section 8).
+"""Lexical diversity of a set of texts (docs/theory.md section 8).
 
 The definitions of `ngram_diversity_score`, `compression_ratio`,
 `self_repetition_score` and `homogenization_rougel` are those of the

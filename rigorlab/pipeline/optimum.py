@@ -30,7 +30,7 @@ def final_beta(controllers: dict) -> float:
 def run_optimum(cfg: TrainConfig, task: Task, score_fn: ScoreFn, per_prompt: list[dict], beta: float) -> dict:
     """Per-prompt pi_ref, pi* (both KL directions) and TV, with their means; {} for an unenumerable task.
 
-    pi_ref comes from the REFERENCE model's exact sequence log-probs (THEORY.md
+    pi_ref comes from the REFERENCE model's exact sequence log-probs (docs/theory.md
     section 3); beta is the run's final coefficient. Only k1 in the reward
     targets the sequence-level reverse-KL optimum exactly (theory/bridge.py),
     so both distances are reported and the reader compares. A MARA run

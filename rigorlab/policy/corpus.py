@@ -4,7 +4,7 @@ The reference policy is made from text whose preference among correct answers
 (pairs) or reasoning orders (chain) follows a Zipf law of exponent `zipf`,
 and a share `error_rate` of whose answers are wrong. So RL has mistakes to
 fix, and the reference has a KNOWN skew among correct modes: the thing
-THEORY.md section 3 says KL-regularised RL preserves.
+docs/theory.md section 3 says KL-regularised RL preserves.
 """
 
 from __future__ import annotations

@@ -253,7 +253,7 @@ def _distribution_figure(res: StudyResults, names: list[str], label_of: dict[str
                   "reference model's exact probability of each complete answer, renormalised over the well-formed "
                   f"answers (it puts {info['discarded_mass']:.2%} elsewhere). Hatched: pi* = argmax E[r] - beta "
                   "KL(pi||pi_ref) at each seed's final beta, averaged over seeds, as the runs wrote it "
-                  "(THEORY.md section 3). Coloured: the arm's evaluation "
+                  "(docs/theory.md section 3). Coloured: the arm's evaluation "
                   f"samples pooled over its {n_seeds} seeds; 'other' = no well-formed answer.",
                   f"fig-dist-{group or 'all'}")
 
@@ -315,5 +315,5 @@ covers 60% (tests/test_study_stats.py). With {n_seeds} seed{'s' if n_seeds != 1 
 resolvable: an overlap says the seeds do not separate two arms, not that the arms are equal.</p>
 <p>Evaluation samples each prompt {esc(res.runs[0].eval['trained'].get('samples_per_prompt', '?') if res.runs else '?')}
 times from the trained policy and from the reference, at temperature 1. pi* is the closed-form optimum over the
-task's finite answer set (THEORY.md section 3); TV counts samples outside that set as distance. Numbers are as
+task's finite answer set (docs/theory.md section 3); TV counts samples outside that set as distance. Numbers are as
 measured; no arm, seed or metric was dropped from this report.</p>"""

@@ -1,4 +1,4 @@
-"""Group-relative advantages (THEORY.md section 1).
+"""Group-relative advantages (docs/theory.md section 1).
 
     grpo:    A_i = (r_i - mean(r)) / (std(r) + eps)
     dr_grpo: A_i =  r_i - mean(r)
@@ -37,7 +37,7 @@ def token_advantages(rewards: torch.Tensor, num_generations: int, scale_rewards:
     """Per-token advantages (B, T), optionally with a per-token reward penalty.
 
     Without a penalty every token of completion i gets A_i. With a per-token
-    penalty c_t (a regulariser placed in the reward, THEORY.md section 2), the
+    penalty c_t (a regulariser placed in the reward, docs/theory.md section 2), the
     sequence reward is r_i - sum_t c_t and token t's return is
     r_i - sum_{s>=t} c_s (tokens before t cannot depend on the action at t, so
     dropping them removes variance, not correctness). The baseline and the std

@@ -1,4 +1,4 @@
-"""How per-token losses become one scalar (THEORY.md section 1).
+"""How per-token losses become one scalar (docs/theory.md section 1).
 
 The choice changes the optimum (longer completions weigh more or less), so
 it is explicit:

@@ -1,4 +1,4 @@
-"""Coefficient controllers (THEORY.md section 7): a coefficient's value over training.
+"""Coefficient controllers (docs/theory.md section 7): a coefficient's value over training.
 
 The trainer keeps one controller per named coefficient (`beta`,
 `entropy_coef`, ...). After each step it calls `update(metrics)`; the value is
@@ -93,7 +93,7 @@ class Cosine(_Schedule):
 
 @CONTROLLERS.register("adaptive_kl")
 class AdaptiveKL(Controller):
-    """Ziegler et al. (2019) adaptive KL coefficient, THEORY.md section 7.
+    """Ziegler et al. (2019) adaptive KL coefficient, docs/theory.md section 7.
 
         e    = clip(KL / target - 1, -0.2, 0.2)
         beta <- beta * (1 + e * n_steps / horizon)
@@ -133,7 +133,7 @@ class AdaptiveKL(Controller):
 
 @CONTROLLERS.register("target_entropy")
 class TargetEntropy(Controller):
-    """Steer a coefficient so the policy's token entropy tracks `target` (THEORY.md section 7).
+    """Steer a coefficient so the policy's token entropy tracks `target` (docs/theory.md section 7).
 
     With H the step's `metric` (default `entropy`: mean exact token entropy of
     the sampling policy, nats) and err = target - H (> 0 when entropy is too low):

@@ -1,4 +1,4 @@
-"""Count-based exploration over outcomes (Song, Kempe & Munos 2025; THEORY.md section 6).
+"""Count-based exploration over outcomes (Song, Kempe & Munos 2025; docs/theory.md section 6).
 
 Final answers of a verifiable task live in a small set, so they can be counted:
 

@@ -1,6 +1,6 @@
 """Clip-Cov and KL-Cov (Cui et al. 2025, "The Entropy Mechanism of RL for Reasoning LMs").
 
-THEORY.md section 5: entropy falls by the covariance, over tokens, between
+docs/theory.md section 5: entropy falls by the covariance, over tokens, between
 log pi and the advantage. Both remedies find the tokens with the largest
 
     Cov_t = (A_t - mean A) * (log pi_t - mean log pi)        (means over real tokens of the batch)

@@ -2,7 +2,7 @@
 
 Yue et al. 2025: RL-trained models win at small k and lose to their base at
 large k, so a run always reports the whole curve of both policies, not
-pass@1 alone (THEORY.md section 8). For finite tasks the per-prompt answer
+pass@1 alone (docs/theory.md section 8). For finite tasks the per-prompt answer
 counts are kept, so the empirical distribution can be compared with the
 exact optimum (rigorlab.theory).
 """
@@ -32,7 +32,7 @@ def eval_prompts(task: Task, cfg: EvalConfig, seed: int) -> list[Prompt]:
 
 
 def _token_repetition(tokenizer, ids: list[int], n_tokens: int) -> dict:
-    """Repetition inside one completion, over the model's own tokens (THEORY.md section 8):
+    """Repetition inside one completion, over the model's own tokens (docs/theory.md section 8):
     4-gram repetition rate and the share of tokens inside back-to-back loops."""
     tokens = tokenizer.convert_ids_to_tokens(ids[:n_tokens], skip_special_tokens=True)
     return repetition_profile(" ".join(t.replace(" ", "_") for t in tokens), n=4)

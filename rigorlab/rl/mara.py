@@ -1,4 +1,4 @@
-"""MARA: mode-anchored reward augmentation (GX-Chen et al. 2025; THEORY.md section 4).
+"""MARA: mode-anchored reward augmentation (GX-Chen et al. 2025; docs/theory.md section 4).
 
 Within a group, the samples with reward >= tau are all "good enough". Anchor
 z = the one of them with the largest log pi_ref(z); each of them gets
@@ -111,7 +111,7 @@ class MARAShaper(RewardShaper):
 
 def mara_tau(cfg) -> float | None:
     """MARA's threshold when a training config shapes its rewards with MARA, else None
-    (pi* then targets MARA's augmented rewards, THEORY.md section 4)."""
+    (pi* then targets MARA's augmented rewards, docs/theory.md section 4)."""
     for spec in cfg.reward.shapers:
         if spec.name == "mara":
             return float(spec.params.get("tau", 1.0))

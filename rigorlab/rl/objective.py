@@ -38,7 +38,7 @@ def advantages_with_penalties(rewards: torch.Tensor, batch: TokenBatch, scale_re
 
 def grpo_loss(batch: TokenBatch, policy_loss: PolicyLoss, regularisers: Sequence[Regulariser],
               coefs: Mapping[str, float], loss_type: str) -> tuple[torch.Tensor, dict[str, float]]:
-    """The scalar loss to minimise and its named metrics (THEORY.md sections 1-2)."""
+    """The scalar loss to minimise and its named metrics (docs/theory.md sections 1-2)."""
     token_loss, metrics = policy_loss.token_loss(batch)
     for reg in regularisers:
         if reg.placement != "loss":

@@ -2,7 +2,7 @@
 
 A policy loss maps a TokenBatch to a (B, T) per-token loss (to be MINIMISED)
 and named metrics. Variants that change which tokens get a gradient
-(Clip-Cov, KL-Cov, THEORY.md section 5) register here too.
+(Clip-Cov, KL-Cov, docs/theory.md section 5) register here too.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class PolicyLoss(ABC):
 
 @POLICY_LOSSES.register("ppo_clip")
 class PPOClip(PolicyLoss):
-    """L = -min(rho A, clip(rho, 1 - eps_low, 1 + eps_high) A), THEORY.md section 1.
+    """L = -min(rho A, clip(rho, 1 - eps_low, 1 + eps_high) A), docs/theory.md section 1.
 
     `epsilon_high` > `epsilon` is DAPO's clip-higher; None means symmetric.
     """

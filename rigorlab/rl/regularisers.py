@@ -1,4 +1,4 @@
-"""Regularisers: the KL family and the entropy bonus (THEORY.md section 2).
+"""Regularisers: the KL family and the entropy bonus (docs/theory.md section 2).
 
 With w = pi_ref(y_t) / pi_theta(y_t) on a token sampled from pi_theta:
 
@@ -60,17 +60,17 @@ def _log_w(batch: TokenBatch) -> torch.Tensor:
 
 
 def k1(log_w: torch.Tensor) -> torch.Tensor:
-    """k1 = -log w (THEORY.md section 2)."""
+    """k1 = -log w (docs/theory.md section 2)."""
     return -log_w
 
 
 def k2(log_w: torch.Tensor) -> torch.Tensor:
-    """k2 = (log w)^2 / 2 (THEORY.md section 2)."""
+    """k2 = (log w)^2 / 2 (docs/theory.md section 2)."""
     return 0.5 * log_w**2
 
 
 def k3(log_w: torch.Tensor) -> torch.Tensor:
-    """k3 = (w - 1) - log w (THEORY.md section 2); >= 0."""
+    """k3 = (w - 1) - log w (docs/theory.md section 2); >= 0."""
     return torch.expm1(log_w) - log_w
 
 
@@ -113,7 +113,7 @@ class KLRegulariser(Regulariser):
         if direction == "forward" and estimator != "full":
             raise UserError(
                 "KL direction 'forward' needs estimator 'full': k1/k2/k3 estimate KL(pi||pi_ref) from "
-                "policy samples (THEORY.md section 2; k3 in the loss already has the forward-KL gradient)"
+                "policy samples (docs/theory.md section 2; k3 in the loss already has the forward-KL gradient)"
             )
         self.direction, self.estimator, self.placement = direction, estimator, placement
         self.coef_name = coef_name

@@ -1,4 +1,4 @@
-"""Reward shapers: rewrite a group's rewards (THEORY.md sections 4 and 6).
+"""Reward shapers: rewrite a group's rewards (docs/theory.md sections 4 and 6).
 
 A shaper sees one group (a prompt's G completions with their answers,
 reasoning-path signatures, reference log-probs and rewards) and returns new

@@ -133,7 +133,7 @@ class GRPOTrainer:
 
     # ------------------------------------------------------------- one step
     def train_step(self) -> dict[str, float]:
-        """One GRPO step (THEORY.md section 1); returns its metrics row."""
+        """One GRPO step (docs/theory.md section 1); returns its metrics row."""
         cfg, g, comp = self.cfg, self.cfg.grpo, self.components
         t0 = time.perf_counter()
         G = g.num_generations
@@ -272,7 +272,7 @@ class GRPOTrainer:
 
 
 def _token_cov(logp: torch.Tensor, adv: torch.Tensor, mask: torch.Tensor) -> float:
-    """mean_t (A_t - mean A)(log pi_t - mean log pi) over real tokens (THEORY.md section 5)."""
+    """mean_t (A_t - mean A)(log pi_t - mean log pi) over real tokens (docs/theory.md section 5)."""
     n = mask.sum().clamp_min(1.0)
     a_mean = (adv * mask).sum() / n
     l_mean = (logp * mask).sum() / n

@@ -1,6 +1,6 @@
 """Exact optima of KL- and entropy-regularised objectives over a finite outcome set.
 
-- `optima`: closed forms (THEORY.md section 3) and the MARA reward (section 4), in log space;
+- `optima`: closed forms (docs/theory.md section 3) and the MARA reward (section 4), in log space;
 - `summaries`: entropy, modes, coverage, mass ratios, TV and KL of distributions;
 - `fixed_points`: which closed form (direction, effective beta) a GRPO configuration converges to;
 - `bandit`: a tabular policy trained with the same rl/ components as the language model;

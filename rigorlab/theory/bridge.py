@@ -38,7 +38,7 @@ ScoreFn = Callable[[str, list[str]], np.ndarray]
 BETA_FLOOR = 1e-6
 """The smallest beta an optimum is computed at: a run trained with beta = 0 is
 compared with the limit beta -> 0+, which keeps pi_ref's ratios among the best
-answers (THEORY.md section 3). The one copy of this constant."""
+answers (docs/theory.md section 3). The one copy of this constant."""
 
 
 def effective_beta(beta: float | None) -> float:
@@ -170,7 +170,7 @@ def task_reference(task, prompt, score_fn: ScoreFn) -> tuple[AnswerDistribution,
 def task_optimum(task, prompt, score_fn: ScoreFn | None, beta: float, direction: str = "reverse",
                  mara_tau: float | None = None,
                  reference: tuple[AnswerDistribution, np.ndarray] | None = None) -> TaskOptimum:
-    """pi* for `prompt` of `task` (THEORY.md section 3), with rewards from the task's verifier.
+    """pi* for `prompt` of `task` (docs/theory.md section 3), with rewards from the task's verifier.
 
     This is the one place that turns a reference model into an optimum: a
     run's eval.json is written from it (rigorlab.pipeline.optimum), and

@@ -8,7 +8,7 @@ r_i itself, rl/advantages.py). So, for one token (T = 1, the bandit):
   against (G-1)/G * grad E_q[r]: the fixed point is the D-optimum at
   beta_eff = beta * G / (G - 1);
 - k1 in the REWARD is scaled like r: its fixed point is the reverse-KL optimum
-  at the nominal beta (THEORY.md section 2: an unbiased reverse-KL gradient);
+  at the nominal beta (docs/theory.md section 2: an unbiased reverse-KL gradient);
 - k1 in the loss has zero expected gradient (section 2): no regularisation,
   the policy climbs to the highest reward;
 - the exact ("full") KL in the reward is the same for every sample of a bandit

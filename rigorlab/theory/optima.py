@@ -1,4 +1,4 @@
-"""Closed-form optima of J(pi) = E_pi[r] - beta * D(pi, pi_ref) over K outcomes (THEORY.md section 3).
+"""Closed-form optima of J(pi) = E_pi[r] - beta * D(pi, pi_ref) over K outcomes (docs/theory.md section 3).
 
 Everything is computed on log-probabilities, with rewards shifted by their
 maximum before dividing by beta, so that beta from 1e-6 to 1e3 and rewards up
@@ -166,7 +166,7 @@ def forward_kl_margin(ref_logp: ArrayLike, rewards: ArrayLike, beta: float) -> f
 
 
 def mara_rewards(ref_logp: ArrayLike, rewards: ArrayLike, beta: float, tau: float) -> np.ndarray:
-    """MARA's augmented rewards over the whole outcome set (THEORY.md section 4).
+    """MARA's augmented rewards over the whole outcome set (docs/theory.md section 4).
 
     Anchor z = the outcome with r >= tau and the largest pi_ref; each such y gets
     r(z) + beta (log pi_ref(z) - log pi_ref(y)). Outcomes with pi_ref = 0 keep r.

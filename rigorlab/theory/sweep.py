@@ -1,7 +1,7 @@
 """pi* as beta varies: where the optimum of a regularised objective becomes one mode.
 
 For reverse KL the log-odds of two outcomes grow like (r1 - r2) / beta
-(THEORY.md section 3), so the natural second axis is the reward gap in units
+(docs/theory.md section 3), so the natural second axis is the reward gap in units
 of beta; for forward KL and entropy regularisation the optimum also collapses
 as beta -> 0, more slowly or at a different place (section 3, third bullet).
 """
