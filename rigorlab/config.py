@@ -87,7 +87,7 @@ LossType = Literal["grpo", "dapo", "dr_grpo"]
 
 
 class KLConfig(_Strict):
-    """The KL regulariser of GRPO (THEORY.md section 2)."""
+    """The KL regulariser of GRPO (docs/theory.md section 2)."""
 
     direction: KLDirection = Field("reverse", description="KL(pi||pi_ref) = reverse, KL(pi_ref||pi) = forward (forward needs estimator full).")
     estimator: KLEstimator = Field("k3", description="Per-token estimator; full = exact over the vocabulary.")
@@ -118,7 +118,7 @@ class GRPOConfig(_Strict):
     epsilon: float = Field(0.2, gt=0, description="PPO clip range (lower side).")
     epsilon_high: Optional[float] = Field(None, gt=0, description="Upper clip (DAPO clip-higher); None = epsilon.")
     num_iterations: int = Field(1, gt=0, description="Inner optimisation epochs per batch (mu).")
-    loss_type: LossType = Field("grpo", description="Token aggregation (THEORY.md section 1).")
+    loss_type: LossType = Field("grpo", description="Token aggregation (docs/theory.md section 1).")
     scale_rewards: bool = Field(True, description="Divide advantages by the group's reward std (GRPO); false = Dr. GRPO.")
     temperature: float = Field(1.0, gt=0, description="Sampling temperature.")
     top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling mass.")
@@ -160,7 +160,7 @@ class TrainConfig(_Strict):
     @model_validator(mode="after")
     def _check(self) -> "TrainConfig":
         if self.grpo.kl.direction == "forward" and self.grpo.kl.estimator != "full":
-            raise ValueError("grpo.kl.direction 'forward' needs grpo.kl.estimator 'full' (THEORY.md section 2)")
+            raise ValueError("grpo.kl.direction 'forward' needs grpo.kl.estimator 'full' (docs/theory.md section 2)")
         t = self.policy.tiny
         if t.hidden_size % t.num_attention_heads:
             raise ValueError("policy.tiny.hidden_size must be a multiple of policy.tiny.num_attention_heads")

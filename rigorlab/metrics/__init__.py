@@ -1,6 +1,6 @@
 """Collapse diagnostics: diversity, coverage and repetition of any set of model outputs.
 
-Every metric is one function on plain lists / numpy arrays (THEORY.md section 8):
+Every metric is one function on plain lists / numpy arrays (docs/theory.md section 8):
 
 - text:       distinct_n, ngram_diversity_score, compression_ratio,
               self_repetition_score, self_bleu, homogenization_rougel,

@@ -11,7 +11,7 @@ TRL's own, averaged over the logging interval:
 - `rigorlab/answers/coverage`: the share of a prompt's correct set produced,
   where the task knows the set (`Task.correct_answers`);
 - `rigorlab/cov_logp_adv`: the token covariance of log pi and the advantage
-  (Cui et al. 2025; THEORY.md section 5), the advantage taken from the
+  (Cui et al. 2025; docs/theory.md section 5), the advantage taken from the
   `verifier` rewards with TRL's group normalisation, log pi from the policy
   that generated the batch (needs `bind(trainer)`);
 - `rigorlab/repetition/ngram_rate`, `rigorlab/repetition/loop_share`

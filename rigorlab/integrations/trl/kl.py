@@ -1,4 +1,4 @@
-"""KL in the reward for a stock TRL GRPOTrainer: k1, the unbiased reverse-KL gradient (THEORY.md section 2).
+"""KL in the reward for a stock TRL GRPOTrainer: k1, the unbiased reverse-KL gradient (docs/theory.md section 2).
 
 TRL puts its KL term (k3) in the loss, where its gradient is that of the
 FORWARD KL; TRL issue #4967 asked for k1 in the reward. With the sequence's

@@ -1,4 +1,4 @@
-"""MARA for a stock TRL GRPOTrainer (GX-Chen et al. 2025; THEORY.md section 4, rl/mara.py).
+"""MARA for a stock TRL GRPOTrainer (GX-Chen et al. 2025; docs/theory.md section 4, rl/mara.py).
 
 MARA rewrites the rewards of a group's good-enough samples (reward >= tau) to
 r(z) + beta_m (log pi_ref(z) - log pi_ref(y)), anchored at the most likely of

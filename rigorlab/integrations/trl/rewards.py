@@ -9,7 +9,7 @@ leaving it out. These wrap the same code the rigorlab trainer runs:
   components of rl/rewards.py (correctness needs the dataset column
   `rigorlab_prompt` that `task_dataset` writes);
 - `CountBonusReward`: the count-based exploration bonus of rl/count_bonus.py
-  (THEORY.md section 6) over final answers or path sketches of free text.
+  (docs/theory.md section 6) over final answers or path sketches of free text.
 
 Completions may be strings or conversational message lists (the text is the
 concatenated `content`). Groups are the completions that share a prompt in
@@ -121,7 +121,7 @@ class CompletionLength:
 
 
 class CountBonusReward:
-    """Count-based exploration bonus as a TRL reward function (THEORY.md section 6).
+    """Count-based exploration bonus as a TRL reward function (docs/theory.md section 6).
 
     Returns only the bonus (c_h * min(1, 1/sqrt(N)) - c_b * same/G); TRL adds it
     to the other reward functions. N counts the keys seen in EARLIER calls (one
