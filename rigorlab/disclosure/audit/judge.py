@@ -110,11 +110,19 @@ class PreparedIndicator:
     phrase_norms: tuple[str, ...] = ()        # its keyword phrases as ' a b ' for substring tests
 
 
+# The indicator wordings whose word frequencies weight a query (so "data" or "model" weigh little):
+# a fixed set, not "every installed framework", so that adding a framework (e.g. `rigour`) does not
+# move the judgements of the others; the documented agreement figures were measured against these.
+BACKGROUND_FRAMEWORKS = ("aad", "croissant-rai", "datasheets", "ddt", "eu-annex-xi-xii", "eu-summary", "fmti-2025",
+                         "hf-dataset-card", "hf-model-card")
+
+
 @lru_cache(maxsize=1)
 def _builtin_background() -> dict[str, float]:
-    from rigorlab.disclosure.frameworks import list_frameworks
+    from rigorlab.disclosure.frameworks import load_framework
 
-    return background_idf([f"{i.title} {i.question}" for fw in list_frameworks() for i in fw.indicators])
+    return background_idf([f"{i.title} {i.question}" for fid in BACKGROUND_FRAMEWORKS
+                           for i in load_framework(fid).indicators])
 
 
 def prepare(framework: Framework, model: SpecificityModel) -> list[PreparedIndicator]:
