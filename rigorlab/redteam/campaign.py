@@ -19,7 +19,8 @@ from rigorlab.redteam.targets.base import TargetSpec
 
 # The operators a campaign uses when the file names none (`pair` joins when an attacker is given).
 DEFAULT_OPERATORS = ["roleplay", "prefix_injection", "prefill", "refusal_suppression", "encode_output",
-                     "encode_request", "paraphrase", "payload_split", "few_shot", "many_shot", "crescendo"]
+                     "encode_request", "paraphrase", "repeat_context", "payload_split", "few_shot", "many_shot",
+                     "crescendo"]
 
 
 class _Strict(BaseModel):
