@@ -90,3 +90,34 @@ def test_agenda_asks_reviewers_for_the_missing_experiments(paper: Path, capsys) 
     assert "`rigorlab redteam`" in items["RIG-6.1"]["actions"]["developers"]["measure"]
     assert "decontam" in items["RIG-4.2"]["actions"]["developers"]["measure"]
     assert not (PRESENT & {i for i, it in items.items() if it["level"] == "absent"})
+
+
+def test_adding_a_framework_does_not_move_the_others_judgements(tmp_path: Path, monkeypatch) -> None:
+    """The judge weights query words by their idf over a fixed set of frameworks, not over whatever is
+    installed: a new framework file (here a copy of rigour under another id) leaves DDT's queries as they were."""
+    import shutil
+
+    from rigorlab.disclosure.audit import judge
+    from rigorlab.disclosure.audit.classifier import load_model
+    from rigorlab.disclosure.frameworks import FRAMEWORK_DIR, loader
+
+    def weights() -> list:
+        return [p.query.question_weights for p in judge.prepare(load_framework("ddt"), load_model())]
+
+    def clear() -> None:
+        loader._builtin_files.cache_clear()
+        loader._load_builtin.cache_clear()
+        judge._builtin_background.cache_clear()
+
+    before = weights()
+    copy = tmp_path / "frameworks"
+    shutil.copytree(FRAMEWORK_DIR, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (copy / "extra.yaml").write_text((copy / "rigour.yaml").read_text().replace("id: rigour", "id: extra", 1))
+    monkeypatch.setattr(loader, "FRAMEWORK_DIR", copy)
+    clear()
+    try:
+        assert "extra" in loader.builtin_ids()
+        assert weights() == before
+    finally:
+        monkeypatch.undo()
+        clear()
