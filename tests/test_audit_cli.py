@@ -72,7 +72,8 @@ def test_html_is_self_contained_and_escapes_document_text(card: Path, tmp_path: 
 def test_markdown_escapes_document_text(card: Path, capsys):
     assert main(["audit", str(card), "--format", "md", "--framework", "ddt"]) == 0
     md = capsys.readouterr().out
-    assert "<script" not in md and "&lt;script&gt;" in md
+    assert "<script" not in md and "&lt;script>" in md     # `<` escaped; `>` alone opens nothing
+    assert "&gt;" not in md                                  # locations read "A > B", not "A &gt; B"
     assert "| DDT-1.1 |" in md
 
 

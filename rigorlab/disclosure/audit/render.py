@@ -7,8 +7,8 @@ HTML-escaped and stripped of table/line syntax, so a card containing
 
 from __future__ import annotations
 
-import html
 import json
+import re
 from typing import Any
 
 from rigorlab.disclosure.audit.document import format_location
@@ -25,7 +25,23 @@ def md_cell(text: Any, limit: int | None = None) -> str:
     s = " ".join(str(text if text is not None else "").split())
     if limit and len(s) > limit:
         s = s[: limit - 1].rstrip() + "\u2026"
-    return html.escape(s, quote=False).replace("|", "\\|").replace("`", "\\`").replace("[", "\\[")
+    # `<` opens a tag and `&name;` an entity: those are escaped; `>` alone is harmless inside a cell
+    # and stays readable ("Model Summary > Pre-Training", not "&gt;").
+    s = _ENTITY.sub("&amp;", s).replace("<", "&lt;")
+    return s.replace("|", "\\|").replace("`", "\\`").replace("[", "\\[")
+
+
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
+def shown_title(item: Any) -> str:
+    """An indicator's title, or "" where it only repeats the id (FMTI's ids are its titles)."""
+    return "" if item.title == item.id else item.title
+
+
+def _cut(text: str, limit: int) -> str:
+    """Keep the start of a location (its outer headings), cut on the right with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
 def render_json(run: AuditRun, agenda: list[dict] | None = None) -> str:
@@ -73,14 +89,15 @@ def render_markdown(run: AuditRun, agenda_md: str | None = None, evidence_chars:
                 lines.append("")
             lines += ["| id | indicator | level | evidence | location |", "|---|---|---|---|---|"]
             for f in mine:
-                lines.append(f"| {md_cell(f.id)} | {md_cell(f.title)} | {f.level} | "
+                lines.append(f"| {md_cell(f.id)} | {md_cell(shown_title(f))} | {f.level} | "
                              f"{md_cell(f.evidence, evidence_chars) if f.evidence else DASH} | "
                              f"{md_cell(format_location(f.location)) if f.location else DASH} |")
             lines.append("")
         g = gaps(doc.findings)
         if g:
             lines += ["### Gaps (heaviest first)", ""]
-            lines += [f"- `{md_cell(f.framework)}` **{md_cell(f.id)}** {md_cell(f.title)}: {f.level}" for f in g[:40]]
+            lines += [f"- `{md_cell(f.framework)}` **{md_cell(f.id)}** {md_cell(shown_title(f))}".rstrip() + f": {f.level}"
+                      for f in g[:40]]
             if len(g) > 40:
                 lines.append(f"- \u2026 and {len(g) - 40} more (see the JSON output)")
             lines.append("")
@@ -116,9 +133,9 @@ def render_table(run: AuditRun, console: Any = None, evidence_chars: int = 90) -
             ev = " ".join(f.evidence.split())
             ev = ev if len(ev) <= evidence_chars else ev[: evidence_chars - 1] + "\u2026"
             loc = f.location or {}
-            where = (f"{escape(loc.get('heading', ''))[-40:]} "
+            where = (f"{escape(_cut(loc.get('heading', ''), 40))} "
                      f"L{loc['lines'][0]}-{loc['lines'][1]}" if loc else "")
-            ft.add_row(escape(f.id), escape(f.title), f"[{LEVEL_STYLE[f.level]}]{LEVEL_MARK[f.level]}[/]",
+            ft.add_row(escape(f.id), escape(shown_title(f)), f"[{LEVEL_STYLE[f.level]}]{LEVEL_MARK[f.level]}[/]",
                        escape(ev), where.strip())
         console.print(ft)
         if doc.terms:
@@ -127,7 +144,7 @@ def render_table(run: AuditRun, console: Any = None, evidence_chars: int = 90) -
                 tt.add_column(col, overflow="fold")
             for t in doc.terms:
                 loc = t.location
-                tt.add_row(escape(t.id), escape(t.quote), f"{escape(loc.get('heading', ''))[-40:]} "
+                tt.add_row(escape(t.id), escape(t.quote), f"{escape(_cut(loc.get('heading', ''), 40))} "
                            f"L{loc['lines'][0]}-{loc['lines'][1]}", escape(t.message))
             console.print(tt)
     for s in run.skipped:

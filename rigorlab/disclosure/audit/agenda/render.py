@@ -25,6 +25,12 @@ def _md(text: Any) -> str:
     return html.escape(" ".join(str(text or "").split()), quote=False).replace("|", "\\|")
 
 
+def repeats_label(field: str, text: str) -> bool:
+    """Whether an action's text already starts with its field's label word ("Require ...")."""
+    label = FIELD_LABEL.get(field, "")
+    return bool(label) and text.split(" ", 1)[0].lower() == label.split(" ", 1)[0].lower()
+
+
 def agenda_json(agendas: list[DocumentAgenda]) -> list[dict[str, Any]]:
     return [a.to_dict() for a in agendas]
 
@@ -55,12 +61,15 @@ def agenda_markdown(agendas: list[DocumentAgenda], agenda: Agenda, per_audience:
             for item, acts in rows[:per_audience]:
                 ev = f" Evidence: \u201c{_md(item.evidence[:160])}\u201d ({_md(format_location(item.location))})." \
                     if item.evidence else " Evidence: nothing found."
-                out.append(f"- **[{item.priority_label} {item.priority:.2f}] `{_md(item.framework)}` {_md(item.id)} "
-                           f"{_md(item.title)}** ({item.level}).{ev}")
+                title = "" if item.title == item.id else f" {_md(item.title)}"   # FMTI: the id is the title
+                out.append(f"- **[{item.priority_label} {item.priority:.2f}] `{_md(item.framework)}` {_md(item.id)}"
+                           f"{title}** ({item.level}).{ev}")
                 for k, v in acts.items():
                     if k == "snippet":   # code fence: shown verbatim, so only a fence inside must be defused
                         body = "\n".join("    " + line.replace("```", "\u02cb\u02cb\u02cb") for line in v.splitlines())
                         out.append(f"  - {FIELD_LABEL[k]}:\n\n    ```text\n{body}\n    ```\n")
+                    elif repeats_label(k, v):   # "Require the information ...", not "Require: Require ..."
+                        out.append(f"  - {_md(v)}")
                     else:
                         out.append(f"  - {FIELD_LABEL[k]}: {_md(v)}")
             if len(rows) > per_audience:
@@ -75,5 +84,5 @@ def agenda_html(agendas: list[DocumentAgenda], agenda: Agenda, per_audience: int
     from rigorlab.html import environment
 
     return Markup(environment(TEMPLATES).get_template("agenda.html").render(
-        agendas=agendas, agenda=agenda, per_audience=per_audience, labels=FIELD_LABEL, reach_line=_reach_line,
+        agendas=agendas, agenda=agenda, per_audience=per_audience, labels=FIELD_LABEL, repeats_label=repeats_label, reach_line=_reach_line,
         location=format_location))
