@@ -179,8 +179,7 @@ def _completion_budget_problem(cfg: TrainConfig) -> str | None:
     from rigorlab.budget import TINY_VOCAB, ModelShape, completion_budget_problem, hf_model_shape
 
     g = cfg.grpo
-    field = "grpo.max_completion_length" if hasattr(g, "max_completion_length") else "grpo.max_new_tokens"
-    tokens = int(getattr(g, field.split(".")[1]))
+    field, tokens = "grpo.max_completion_length", g.max_completion_length
     if cfg.policy.model == "tiny":
         t = cfg.policy.tiny
         shape = ModelShape(context=t.max_position_embeddings, vocab=TINY_VOCAB, hidden=t.hidden_size,
@@ -200,10 +199,12 @@ def format_validation_error(source: str, exc: ValidationError, overrides: list[s
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
     msg = err["msg"].removeprefix("Value error, ")
-    if not loc:
-        return f"{source}: {msg}"
+    if not loc:   # a whole-config check; its sentence starts with the field it is about
+        culprit = next((i for i in overrides or [] if msg.startswith(canonical_path(i.partition("=")[0].strip()) + " ")),
+                       None)
+        return f"--set {culprit}: {msg}" if culprit else f"{source}: {msg}"
     for item in overrides or []:   # a value that came from --set is the --set argument's fault
-        key = item.partition("=")[0].strip()
+        key = canonical_path(item.partition("=")[0].strip())
         if key == loc or loc.startswith(key + "."):
             source = f"--set {item}"
             break
