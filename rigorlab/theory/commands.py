@@ -80,7 +80,7 @@ def theory(
     plot: Optional[Path] = typer.Option(None, "--plot", help="With --sweep-beta: write the figure (PNG) here."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """Exact optimum pi* of E[r] - beta * D(pi, pi_ref) over a finite outcome set (docs/theory.md sections 3-4)."""
+    """Exact optimum pi* of (expected reward - beta * D(pi, pi_ref)) over a finite outcome set (docs/theory.md sections 3-4)."""
     import numpy as np
 
     from rigorlab.theory.optima import DIRECTIONS, log_distribution, mara_rewards
