@@ -178,7 +178,7 @@ _names = st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Nd"),
                  min_size=1, max_size=12).map(str.strip).filter(lambda s: s not in ("", ".", ".."))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(sorted({**OUT_DIR_COMMANDS, **OUT_FILE_COMMANDS})), leaf=_names,
        nested=st.booleans())
 def test_unwritable_output(readonly, workspace, capsys, name, leaf, nested):
@@ -188,7 +188,7 @@ def test_unwritable_output(readonly, workspace, capsys, name, leaf, nested):
     assert "read-only" in line
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(sorted({**OUT_DIR_COMMANDS, **OUT_FILE_COMMANDS})), leaf=_names,
        depth=st.integers(min_value=0, max_value=2))
 def test_any_path_under_a_file_names_the_file(workspace, capsys, name, leaf, depth):
