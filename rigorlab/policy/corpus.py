@@ -13,9 +13,11 @@ import random
 
 import numpy as np
 
+from rigorlab.policy.steps_corpus import steps_corpus
 from rigorlab.tasks.base import Task
 from rigorlab.tasks.chain import ORDERS, ChainTask, render, solve
 from rigorlab.tasks.pairs import PairsTask
+from rigorlab.tasks.steps import StepsTask
 
 
 def zipf_weights(n: int, exponent: float) -> np.ndarray:
@@ -91,4 +93,6 @@ def build_corpus(task: Task, examples: int, zipf: float, error_rate: float,
         return pairs_corpus(task, examples, zipf, error_rate, seed)
     if isinstance(task, ChainTask):
         return chain_corpus(task, examples, zipf, error_rate, seed)
+    if isinstance(task, StepsTask):
+        return steps_corpus(task, examples, error_rate, seed)
     return supervised_corpus(task, examples, seed)

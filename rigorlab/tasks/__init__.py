@@ -1,6 +1,6 @@
-"""Verifiable tasks: `pairs`, `chain`, and a user's own JSONL file."""
+"""Verifiable tasks: `pairs`, `chain`, `steps`, and a user's own JSONL file."""
 
-from rigorlab.tasks import chain, jsonl, pairs  # noqa: F401  (registration)
+from rigorlab.tasks import chain, jsonl, pairs, steps  # noqa: F401  (registration)
 from rigorlab.tasks.base import TASKS, Prompt, Task
 
 __all__ = ["TASKS", "Prompt", "Task", "build_task"]
