@@ -30,7 +30,7 @@ class ComponentSpec(_Strict):
 
 
 class TaskConfig(_Strict):
-    name: str = Field("pairs", description="Task: pairs | chain | jsonl | package.module:Class.")
+    name: str = Field("pairs", description="Task: pairs | chain | steps | jsonl | package.module:Class.")
     params: dict[str, Any] = Field(default_factory=dict, description="Task parameters (e.g. path for jsonl).")
 
 

@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
 
 
 def pretrain(
-    task: str = typer.Option("pairs", "--task", help="pairs | chain (or a registered task)."),
+    task: str = typer.Option("pairs", "--task", help="pairs | chain | steps (or a registered task)."),
     config: Optional[Path] = typer.Option(None, "--config", help="Take task/policy settings from a training config."),
     set_: List[str] = typer.Option([], "--set", help="Override a field, e.g. --set policy.pretrain.zipf=2."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the model here instead of the cache."),
