@@ -35,7 +35,9 @@ def train(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{cfg.task.name}: reference vs trained ({summary['steps']} steps, {summary['seconds']} s)")
+    # the time is the whole run: the reference (pretrained on first use), training and evaluation
+    table = Table(title=f"{cfg.task.name}: reference vs trained "
+                        f"({summary['steps']} steps, {summary['seconds']:.0f} s in all)")
     table.add_column("metric")
     table.add_column("reference", justify="right")
     table.add_column("trained", justify="right")
