@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 from rigorlab.disclosure.audit.labelset import (  # noqa: E402
     LEVELS, binary, cohen_kappa, confusion, default_root, load_labels, load_sources,
 )
-from rigorlab.disclosure.audit.train_exemplars import base_findings, fit  # noqa: E402
+from rigorlab.disclosure.audit.train_exemplars import base_findings, fit, prepared_ddt_aad  # noqa: E402
 
 TARGET_KAPPA, TARGET_ACC = 0.8, 0.8
 ROOT = default_root()
@@ -78,11 +78,13 @@ def cross_validated(dev: list[str], group: dict[str, str], labels: dict, documen
                     families: dict[str, str]) -> dict[str, list]:
     """Findings of every dev document from a layer fitted without its group (family or document)."""
     out = {}
+    prepared = prepared_ddt_aad()
+    cache: dict = {}
     for g in sorted(set(group[d] for d in dev)):
         train = [d for d in dev if group[d] != g]
-        model = fit(train, labels, documents, base, families)
+        model = fit(train, labels, documents, base, families, prepared, cache=cache)
         for d in (d for d in dev if group[d] == g):
-            out[d] = model.refine(documents[d], base[d])
+            out[d] = model.refine(documents[d], base[d], prepared)
     return out
 
 
@@ -145,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     out["learned"] = report(f"rules + exemplar layer, leave-one-{'document' if args.lodo else 'family'}-out, dev",
                             rows_of(dev, labels, cv))
     if args.final:
-        model = fit(dev, labels, documents, base, families)
-        final = {d: model.refine(documents[d], base[d]) for d in test}
+        prepared = prepared_ddt_aad()
+        model = fit(dev, labels, documents, base, families, prepared)
+        final = {d: model.refine(documents[d], base[d], prepared) for d in test}
         out["final_rules"] = report("FINAL test split, rules alone", rows_of(test, labels, base))
         out["final"] = report(f"FINAL test split ({', '.join(split['test_families'])}), rules + layer fitted on dev",
                               rows_of(test, labels, final))

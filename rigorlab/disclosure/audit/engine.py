@@ -10,7 +10,7 @@ from rigorlab import __version__
 from rigorlab.disclosure.audit.classifier import SpecificityModel, load_model
 from rigorlab.disclosure.audit.document import Document, DocumentError
 from rigorlab.disclosure.audit.exemplars import load_exemplar_model
-from rigorlab.disclosure.audit.judge import Finding, PreparedIndicator, judge_document, prepare
+from rigorlab.disclosure.audit.judge import DocumentJudge, Finding, PreparedIndicator, prepare
 from rigorlab.disclosure.audit.reader import collect_paths, read_document
 from rigorlab.disclosure.audit.scoring import FrameworkScore, gaps, score_framework
 from rigorlab.disclosure.audit.terms import TermFinding, check_terms
@@ -106,9 +106,10 @@ class Auditor:
         self._by_id = {(p.framework, p.indicator.id): p for p in self.prepared}
 
     def audit_document(self, doc: Document) -> DocumentAudit:
-        findings = judge_document(doc, self.prepared, self.model)
+        rules = DocumentJudge(doc, self.model)
+        findings = [rules.judge(p) for p in self.prepared]
         if self.exemplars is not None:
-            findings = self.exemplars.refine(doc, findings)
+            findings = self.exemplars.refine(doc, findings, self.prepared, index=rules.index)
         if self.judge is not None:
             findings = self.judge.refine(doc, findings, self._by_id)
         return DocumentAudit(

@@ -1,29 +1,32 @@
-"""A learned second opinion for DDT and AAD indicators: exemplar passages plus a small regression.
+"""A learned second opinion for DDT and AAD: exemplar passages, a pair classifier, a document stage.
 
 Why: the rule judge (`judge.py`) misses evidence that does not repeat an
-indicator's words: a table row "Training Data Date | Up to June 2023", a licence
-badge, a list item "- Out-of-scope: ...". The labelled set (`data/audit/`) holds,
-for each indicator, the passages people quoted as disclosed or vague. A passage
-of a new document that reads like those exemplars (TF-IDF cosine, with the
-heading it sits under) is evidence the rule judge may not have seen.
+indicator's words: a table row "Training Data Date | Up to June 2023", a
+licence badge, a list item "- Out-of-scope: ...". The labelled set
+(`data/audit/`) holds, for each indicator, the passages people quoted as
+disclosed or vague. Two stages, both L2-penalised logistic regressions fitted
+by Newton's method (`classifier.fit_logistic`: deterministic, no sampling):
 
-Per (document, indicator), features are: the rule judge's level and confidence,
-the best cosine of any passage with the indicator's disclosed and vague
-exemplars, the indicator's base rates in the training labels (log-odds), and the
-checkable facts (numbers with units, links, names) of the best-matching passage.
-Two L2-penalised logistic regressions (`classifier.fit_logistic`, Newton's
-method, deterministic) give P(disclosed) and P(mentioned = disclosed or vague);
-the level is disclosed if P(disclosed) >= 0.5, else vague if P(mentioned) >= 0.5,
-else absent. Only numpy/scipy at audit time, so `rigorlab audit` stays fast and
-light. `train_exemplars.py` fits it and writes `exemplar_model.json`
-byte for byte; `benchmarks/eval_cards.py` measures it leave-one-family-out.
+1. Pair classifier over (indicator, passage): P(this passage is the disclosed
+   evidence) and P(it is disclosed-or-vague evidence), from the passage's
+   TF-IDF cosine with the indicator's exemplars (and with other indicators'),
+   the retrieval signals of `retrieval.py` (keyword phrases, question words,
+   BM25), its heading, and its checkable facts (`features.passage_stats`).
+2. Document stage per (document, indicator): the best pair logits, the rule
+   judge's level and confidence, and the indicator's base rates in the labels
+   give P(disclosed) and P(mentioned); the level is disclosed if
+   P(disclosed) >= 0.5, else vague if P(mentioned) >= 0.5, else absent.
+
+Only numpy/scipy at audit time. `train_exemplars.py` fits both stages with
+cross-fitting and writes `exemplar_model.json` byte for byte;
+`benchmarks/eval_cards.py` measures the layer leave-one-family-out.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,17 +36,20 @@ from scipy import sparse
 
 from rigorlab.disclosure.audit import text as T
 from rigorlab.disclosure.audit.classifier import _sigmoid
-from rigorlab.disclosure.audit.document import Document
-from rigorlab.disclosure.audit.features import passage_stats
-from rigorlab.disclosure.audit.judge import Finding, split_sentences
+from rigorlab.disclosure.audit.document import Document, Passage
+from rigorlab.disclosure.audit.features import PassageStats, passage_stats
+from rigorlab.disclosure.audit.judge import GENERIC_HEADINGS, Finding, PreparedIndicator, split_sentences
+from rigorlab.disclosure.audit.retrieval import PassageIndex
 
 MODEL_PATH = Path(__file__).resolve().parent / "exemplar_model.json"
-FEATURES = ("base_disclosed", "base_vague", "base_confidence", "sim_disclosed", "sim_vague",
-            "sim_disclosed_x_specific", "prior_disclosed", "prior_mentioned",
-            "log_with_unit", "log_urls", "log_names", "vague_formula")
-HEADS = ("disclosed", "mentioned")
-FRAMEWORKS = ("ddt", "aad")   # the frameworks of the labelled set
-PRIOR_PSEUDO = 2.0        # pseudo-counts pulling an indicator's rate towards the overall rate
+FRAMEWORKS = ("ddt", "aad")       # the frameworks of the labelled set
+PAIR_FEATURES = ("sim_disclosed", "sim_vague", "sim_disclosed_top3", "sim_other", "margin", "keyword",
+                 "question_overlap", "bm25_relative", "dedicated_heading", "log_with_unit", "log_urls",
+                 "log_years", "log_names", "vague_formula", "refuses", "is_table", "is_list",
+                 "number_fit", "names_fit", "log_words")
+DOC_FEATURES = ("base_disclosed", "base_vague", "base_confidence", "pair_disclosed", "pair_mentioned",
+                "pair_disclosed_second", "prior_disclosed", "prior_mentioned")
+PRIOR_PSEUDO = 2.0                # pseudo-counts pulling an indicator's rate towards the overall rate
 
 
 def tokens(text: str) -> list[str]:
@@ -54,6 +60,11 @@ def tokens(text: str) -> list[str]:
 def passage_text(text: str, heading: str) -> str:
     """A passage as the exemplars see it: its innermost heading, then its text."""
     return f"{heading}\n{text}"
+
+
+def usable_passages(doc: Document) -> list[Passage]:
+    """Passages that can be evidence (code blocks never are, as in the rule judge)."""
+    return [p for p in doc.passages if p.kind != "code"]
 
 
 @dataclass
@@ -84,150 +95,215 @@ class Vectoriser:
 
 @dataclass
 class Head:
+    """One fitted logistic regression on standardised features."""
+
     mean: np.ndarray
     scale: np.ndarray
     weights: np.ndarray
     bias: float
 
+    def logit(self, X: np.ndarray) -> np.ndarray:
+        return ((X - self.mean) / self.scale) @ self.weights + self.bias
+
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return _sigmoid(((X - self.mean) / self.scale) @ self.weights + self.bias)
+        return _sigmoid(self.logit(X))
+
+    def to_json(self) -> dict[str, Any]:
+        r = lambda a: [round(float(v), 10) for v in a]
+        return {"mean": r(self.mean), "scale": r(self.scale), "weights": r(self.weights), "bias": round(self.bias, 10)}
+
+    @classmethod
+    def from_json(cls, h: dict[str, Any]) -> Head:
+        return cls(np.asarray(h["mean"], float), np.asarray(h["scale"], float), np.asarray(h["weights"], float),
+                   float(h["bias"]))
+
+
+@dataclass
+class PairBlock:
+    """Pair features of one document: per indicator, one row per usable passage."""
+
+    passages: list[Passage]
+    rows: dict[str, np.ndarray]                     # indicator id -> (n_passages, len(PAIR_FEATURES))
 
 
 @dataclass
 class ExemplarModel:
-    """Exemplars of every labelled indicator, the indicators' base rates and the two regression heads."""
+    """Exemplars, base rates and the two stages' heads."""
 
     vectoriser: Vectoriser
     exemplars: sparse.csr_matrix            # (n_exemplars, vocab)
-    ex_indicator: list[str]                 # indicator id of each exemplar row
+    ex_indicator: list[str]
     ex_level: list[str]                     # disclosed | vague
     ex_text: list[str]
     priors: dict[str, tuple[float, float]]  # indicator -> (P disclosed, P mentioned), smoothed
     overall: tuple[float, float]
-    heads: dict[str, Head] = field(default_factory=dict)
+    pair_heads: dict[str, Head] = field(default_factory=dict)    # disclosed, mentioned
+    doc_heads: dict[str, Head] = field(default_factory=dict)     # disclosed, mentioned
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def covers(self, f: Finding) -> bool:
-        return f.framework in FRAMEWORKS and f.id in self.priors
+    def covers(self, framework: str, indicator: str) -> bool:
+        return framework in FRAMEWORKS and indicator in self.priors
 
     def prior_logits(self, indicator: str) -> tuple[float, float]:
         pd, pm = self.priors.get(indicator, self.overall)
         return _logit(pd), _logit(pm)
 
-    def features(self, doc: Document, findings: list[Finding],
-                 exclude: np.ndarray | None = None) -> tuple[np.ndarray, list[Finding], list[dict[str, Any]]]:
-        """Feature rows for the findings whose indicator this model knows, those findings, and for each
-        the best-matching passage per level (for the evidence). `exclude`: exemplar rows to ignore
-        (training features of a document never see its own family's exemplars)."""
-        keep = [f for f in findings if self.covers(f)]
-        usable = [p for p in doc.passages if p.kind != "code"]
-        if not keep:
-            return np.zeros((0, len(FEATURES))), keep, []
-        P = self.vectoriser([passage_text(p.text, p.heading_path[-1] if p.heading_path else "") for p in usable])
-        S = (P @ self.exemplars.T).toarray() if usable else np.zeros((0, self.exemplars.shape[0]))
+    def _columns(self) -> dict[tuple[str, str], np.ndarray]:
+        got = self.__dict__.get("_cols")
+        if got is None:
+            tmp: dict[tuple[str, str], list[int]] = {}
+            for k, (ind, lv) in enumerate(zip(self.ex_indicator, self.ex_level)):
+                tmp.setdefault((ind, lv), []).append(k)
+                tmp.setdefault((ind, "any"), []).append(k)
+            got = self.__dict__["_cols"] = {k: np.asarray(v) for k, v in tmp.items()}
+        return got
+
+    def pair_block(self, doc: Document, prepared: list[PreparedIndicator],
+                   exclude: np.ndarray | None = None, index: PassageIndex | None = None,
+                   cache: dict[str, Any] | None = None) -> PairBlock:
+        """Pair features for every covered indicator of `prepared` against every usable passage.
+        `exclude`: exemplar rows to ignore (a training document never sees its own family's);
+        `cache`: a dict kept across calls on the same documents (training), for the parts that do not
+        depend on the exemplars (retrieval index and signals, passage statistics)."""
+        usable_idx = [j for j, p in enumerate(doc.passages) if p.kind != "code"]
+        passages = [doc.passages[j] for j in usable_idx]
+        preps = [p for p in prepared if self.covers(p.framework, p.indicator.id)]
+        if not passages or not preps:
+            return PairBlock(passages, {})
+        P = self.vectoriser([passage_text(p.text, p.heading_path[-1] if p.heading_path else "") for p in passages])
+        S = (P @ self.exemplars.T).toarray()
         if exclude is not None and exclude.any():
             S[:, exclude] = 0.0
-        stats = {}
-        rows, best = [], []
-        by_ind = self._rows_by_indicator()
-        for f in keep:
-            feats: dict[str, float] = {}
-            where: dict[str, Any] = {}
-            for level, name in (("disclosed", "sim_disclosed"), ("vague", "sim_vague")):
-                cols = by_ind.get((f.id, level), [])
-                if cols and S.shape[0]:
-                    sub = S[:, cols]
-                    j, c = np.unravel_index(int(np.argmax(sub)), sub.shape)
-                    feats[name] = float(sub[j, c])
-                    where[level] = (int(j), cols[int(c)])
-                else:
-                    feats[name] = 0.0
-            jd = where.get("disclosed", (None, None))[0]
-            st = None
-            if jd is not None:
-                st = stats.get(jd) or stats.setdefault(jd, passage_stats(usable[jd].text))
-            specific = bool(st and st.specific)
-            pd, pm = self.prior_logits(f.id)
-            feats.update(
-                base_disclosed=float(f.level == "disclosed"), base_vague=float(f.level == "vague"),
-                base_confidence=float(f.confidence), sim_disclosed_x_specific=feats["sim_disclosed"] * specific,
-                prior_disclosed=pd, prior_mentioned=pm,
-                log_with_unit=math.log1p(st.with_unit) if st else 0.0, log_urls=math.log1p(st.urls) if st else 0.0,
-                log_names=math.log1p(st.proper) if st else 0.0, vague_formula=float(bool(st and st.formula)))
-            rows.append([feats[n] for n in FEATURES])
-            best.append({lv: (usable[j], c) for lv, (j, c) in where.items()})
-        return np.asarray(rows, dtype=float), keep, best
+        sel = np.asarray(usable_idx)
+        key = doc.path
+        if cache is not None and key in cache:
+            retrieval, common = cache[key]
+        else:
+            index = index or PassageIndex(doc)
+            common = _passage_columns(passages, [passage_stats(p.text) for p in passages])
+            retrieval = {}
+            for prep in preps:
+                bm = index.bm25(prep.query)
+                retrieval[prep.indicator.id] = np.column_stack([
+                    index.keyword_evidence(prep.query)[sel], index.question_overlap(prep.query)[sel],
+                    (bm / max(float(bm.max()), 1e-9))[sel],
+                    np.asarray([_dedicated(p, prep) for p in passages], dtype=float)])
+            if cache is not None:
+                cache[key] = (retrieval, common)
+        # the best similarity to any exemplar, and to the second-best indicator, for the "other" feature
+        cols = self._columns()
+        ind_ids = sorted({i for i in self.ex_indicator})
+        per_ind = np.stack([S[:, cols[(i, "any")]].max(axis=1) for i in ind_ids], axis=1)   # (n, n_ind)
+        order = np.sort(per_ind, axis=1)
+        top1, top2 = order[:, -1], (order[:, -2] if per_ind.shape[1] > 1 else np.zeros(len(passages)))
+        pos = {i: k for k, i in enumerate(ind_ids)}
+        rows: dict[str, np.ndarray] = {}
+        for prep in preps:
+            iid = prep.indicator.id
+            d_cols, v_cols = cols.get((iid, "disclosed")), cols.get((iid, "vague"))
+            sd = S[:, d_cols].max(axis=1) if d_cols is not None else np.zeros(len(passages))
+            sv = S[:, v_cols].max(axis=1) if v_cols is not None else np.zeros(len(passages))
+            if d_cols is not None and len(d_cols) >= 3:
+                sd3 = -np.sort(-S[:, d_cols], axis=1)[:, :3].mean(axis=1)
+            else:
+                sd3 = sd
+            own = per_ind[:, pos[iid]] if iid in pos else np.zeros(len(passages))
+            other = np.where(own >= top1, top2, top1)
+            kw, qo, bm, ded = retrieval[iid].T
+            fit_n = prep.profile.asks_number * common[:, 0]
+            fit_names = prep.profile.asks_names * (common[:, 3] + common[:, 1])
+            rows[iid] = np.column_stack([sd, sv, sd3, other, np.maximum(sd, sv) - other, kw, qo, bm, ded,
+                                         common[:, :8], fit_n, fit_names, common[:, 8]])
+        return PairBlock(passages, rows)
 
-    def _rows_by_indicator(self) -> dict[tuple[str, str], list[int]]:
-        got = getattr(self, "_by_ind", None)
-        if got is None:
-            got = {}
-            for k, (ind, lv) in enumerate(zip(self.ex_indicator, self.ex_level)):
-                got.setdefault((ind, lv), []).append(k)
-            self._by_ind = got
-        return got
+    def doc_rows(self, block: PairBlock, findings: list[Finding], pair_heads: dict[str, Head] | None = None
+                 ) -> tuple[np.ndarray, list[Finding], list[tuple[int, int]]]:
+        """Document-stage rows for the covered findings, those findings, and for each the index of the
+        best passage for disclosed and for mentioned."""
+        heads = pair_heads or self.pair_heads
+        keep = [f for f in findings if f.id in block.rows and self.covers(f.framework, f.id)]
+        out, best = [], []
+        for f in keep:
+            R = block.rows[f.id]
+            ld, lm = heads["disclosed"].logit(R), heads["mentioned"].logit(R)
+            jd, jm = int(np.argmax(ld)), int(np.argmax(lm))
+            second = float(np.sort(ld)[-2]) if len(ld) > 1 else float(ld[jd]) - 5.0
+            pd, pm = self.prior_logits(f.id)
+            out.append([float(f.level == "disclosed"), float(f.level == "vague"), float(f.confidence),
+                        float(ld[jd]), float(lm[jm]), second, pd, pm])
+            best.append((jd, jm))
+        return np.asarray(out, dtype=float).reshape(-1, len(DOC_FEATURES)), keep, best
 
     def levels(self, X: np.ndarray) -> list[str]:
         """disclosed if P(disclosed) >= 0.5, else vague if P(mentioned) >= 0.5, else absent."""
         if not len(X):
             return []
-        pd, pm = self.heads["disclosed"].predict(X), self.heads["mentioned"].predict(X)
+        pd, pm = self.doc_heads["disclosed"].predict(X), self.doc_heads["mentioned"].predict(X)
         return ["disclosed" if a >= 0.5 else "vague" if b >= 0.5 else "absent" for a, b in zip(pd, pm)]
 
-    def refine(self, doc: Document, findings: list[Finding]) -> list[Finding]:
-        """The findings with the levels of the learned layer (others unchanged). Where the level changes
-        and the rule judge's quote does not support it, the evidence becomes the best sentence of the
-        best-matching passage."""
-        X, keep, best = self.features(doc, findings)
+    def refine(self, doc: Document, findings: list[Finding], prepared: list[PreparedIndicator],
+               index: PassageIndex | None = None) -> list[Finding]:
+        """The findings with the layer's levels (indicators it does not know are unchanged). Where the
+        level rises above the rule judge's, the evidence becomes the best sentence of the passage the
+        pair classifier ranked first."""
+        block = self.pair_block(doc, prepared, index=index)
+        X, keep, best = self.doc_rows(block, findings)
         if not keep:
             return findings
-        new = dict(zip((id(f) for f in keep), zip(self.levels(X), best)))
+        new = {id(f): (lv, b) for f, lv, b in zip(keep, self.levels(X), best)}
         out = []
         for f in findings:
             got = new.get(id(f))
             if got is None or got[0] == f.level:
                 out.append(f)
                 continue
-            level, where = got
+            level, (jd, jm) = got
             if level == "absent":
-                out.append(_replace(f, level="absent", evidence="", location=None,
-                                    reason="learned layer: unlike the labelled exemplars of this indicator"))
+                out.append(replace(f, level="absent", evidence="", location=None,
+                                   reason="learned layer: nothing reads like this indicator's labelled evidence"))
                 continue
-            passage, col = where.get(level) or where.get("disclosed") or where.get("vague") or (None, None)
-            if passage is None or (f.evidence and f.level != "absent"):
-                out.append(_replace(f, level=level, reason=f"learned layer: {level} (rule judge: {f.level})"))
+            if f.evidence and f.level == "disclosed":         # a downgrade keeps the rule judge's quote
+                out.append(replace(f, level=level, reason=f"learned layer: {level} (rule judge: {f.level})"))
                 continue
-            quote = self._best_sentence(passage.text, col)
-            out.append(_replace(f, level=level, evidence=quote, location=passage.location(doc.path),
-                                reason=f"learned layer: reads like a labelled {level} passage "
-                                       f"({self.ex_text[col][:80]!r})"))
+            passage = block.passages[jd if level == "disclosed" else jm]
+            out.append(replace(f, level=level, evidence=self._best_sentence(passage.text, f.id, level),
+                               location=passage.location(doc.path),
+                               reason=f"learned layer: reads like labelled {level} evidence of {f.id} "
+                                      f"(rule judge: {f.level})"))
         return out
 
-    def _best_sentence(self, text: str, col: int) -> str:
+    def _best_sentence(self, text: str, indicator: str, level: str) -> str:
         sents = [s[0] for s in split_sentences(text)] or [text]
+        cols = self._columns().get((indicator, level if level != "absent" else "any"))
+        if cols is None or len(sents) == 1:
+            return sents[0][:320]
         V = self.vectoriser(sents)
-        k = int(np.argmax((V @ self.exemplars[col].T).toarray()[:, 0])) if V.nnz else 0
+        k = int(np.argmax((V @ self.exemplars[cols].T).toarray().max(axis=1)))
         return sents[k][:320]
 
     def to_json(self) -> dict[str, Any]:
         r = lambda a: [round(float(v), 10) for v in a]
         vocab = sorted(self.vectoriser.vocab, key=self.vectoriser.vocab.get)
         return {
-            "kind": "exemplar-logistic", "features": list(FEATURES), "vocab": vocab,
-            "idf": r(self.vectoriser.idf),
-            "exemplars": [{"indicator": i, "level": lv, "text": t}
-                          for i, lv, t in zip(self.ex_indicator, self.ex_level, self.ex_text)],
+            "kind": "exemplar-pair-logistic", "pair_features": list(PAIR_FEATURES), "doc_features": list(DOC_FEATURES),
+            "meta": self.meta,
+            "pair_heads": {k: h.to_json() for k, h in self.pair_heads.items()},
+            "doc_heads": {k: h.to_json() for k, h in self.doc_heads.items()},
             "priors": {k: [round(a, 10), round(b, 10)] for k, (a, b) in sorted(self.priors.items())},
             "overall": [round(self.overall[0], 10), round(self.overall[1], 10)],
-            "heads": {k: {"mean": r(h.mean), "scale": r(h.scale), "weights": r(h.weights),
-                          "bias": round(h.bias, 10)} for k, h in self.heads.items()},
-            "meta": self.meta,
+            "vocab": vocab, "idf": r(self.vectoriser.idf),
+            "exemplars": [{"indicator": i, "level": lv, "text": t}
+                          for i, lv, t in zip(self.ex_indicator, self.ex_level, self.ex_text)],
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ExemplarModel:
-        vocab = {t: i for i, t in enumerate(data["vocab"])}
-        vec = Vectoriser(vocab, np.asarray(data["idf"], dtype=float))
+    def from_json(cls, data: dict[str, Any], source: str = "exemplar model") -> ExemplarModel:
+        from rigorlab.errors import UserError
+
+        if data.get("pair_features") != list(PAIR_FEATURES) or data.get("doc_features") != list(DOC_FEATURES):
+            raise UserError(f"{source} was fitted for other features; retrain it with "
+                            "`python -m rigorlab.disclosure.audit.train_exemplars`.")
+        vec = Vectoriser({t: i for i, t in enumerate(data["vocab"])}, np.asarray(data["idf"], dtype=float))
         ex = data["exemplars"]
         return cls(
             vectoriser=vec, exemplars=vec([e["text"] for e in ex]),
@@ -235,9 +311,23 @@ class ExemplarModel:
             ex_text=[e["text"] for e in ex],
             priors={k: (float(a), float(b)) for k, (a, b) in data["priors"].items()},
             overall=(float(data["overall"][0]), float(data["overall"][1])),
-            heads={k: Head(np.asarray(h["mean"]), np.asarray(h["scale"]), np.asarray(h["weights"]), float(h["bias"]))
-                   for k, h in data["heads"].items()},
+            pair_heads={k: Head.from_json(h) for k, h in data["pair_heads"].items()},
+            doc_heads={k: Head.from_json(h) for k, h in data["doc_heads"].items()},
             meta=dict(data.get("meta", {})))
+
+
+def _passage_columns(passages: list[Passage], stats: list[PassageStats]) -> np.ndarray:
+    """Indicator-independent columns: log with_unit, urls, years, names, vague formula, refusal,
+    table, list, log words."""
+    return np.asarray([[math.log1p(s.with_unit), math.log1p(s.urls), math.log1p(s.years), math.log1p(s.proper),
+                        float(s.formula), float(s.refuses), float(p.kind == "table"), float(p.kind == "list"),
+                        math.log1p(s.n_words)] for p, s in zip(passages, stats)]).reshape(-1, 9)
+
+
+def _dedicated(p: Passage, prep: PreparedIndicator) -> bool:
+    """The innermost heading is made of the indicator's own words (as `judge.DocumentJudge.dedicated`)."""
+    inner = set(T.tokenize(p.heading_path[-1])) if p.heading_path else set()
+    return bool(inner - GENERIC_HEADINGS) and inner <= prep.own_words
 
 
 def _logit(p: float) -> float:
@@ -245,15 +335,9 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def _replace(f: Finding, **kw: Any) -> Finding:
-    from dataclasses import replace
-
-    return replace(f, **kw)
-
-
 @lru_cache(maxsize=1)
 def load_exemplar_model() -> ExemplarModel | None:
     """The shipped model (None if this installation has none)."""
     if not MODEL_PATH.is_file():
         return None
-    return ExemplarModel.from_json(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
+    return ExemplarModel.from_json(json.loads(MODEL_PATH.read_text(encoding="utf-8")), str(MODEL_PATH))

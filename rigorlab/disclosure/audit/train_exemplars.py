@@ -29,7 +29,7 @@ import numpy as np
 from rigorlab.disclosure.audit.classifier import fit_logistic
 from rigorlab.disclosure.audit.document import Document
 from rigorlab.disclosure.audit.exemplars import (
-    FEATURES,
+    PAIR_FEATURES,
     MODEL_PATH,
     PRIOR_PSEUDO,
     ExemplarModel,
@@ -38,13 +38,16 @@ from rigorlab.disclosure.audit.exemplars import (
     passage_text,
     tokens,
 )
-from rigorlab.disclosure.audit.judge import Finding
+from rigorlab.disclosure.audit.judge import Finding, PreparedIndicator, prepare
 from rigorlab.disclosure.audit.labelset import Label, default_root, load_labels, load_sources
 from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_text
 
 L2 = 1.0
+MIN_SIMILARITY = 0.05   # pairs below this similarity and without keywords are not fitted on
+INNER_FOLDS = 5       # cross-fitting folds of whole families for the document stage
 _LOC = re.compile(r"^(?P<heading>.*) \(line \d+\)$")
+_LINE = re.compile(r"\(line (\d+)\)$")
 
 
 def heading_of(location: str) -> str:
@@ -73,9 +76,38 @@ def _priors(labels: dict[str, dict[str, Label]], docs: Iterable[str]
     return pri, overall
 
 
+def pair_targets(doc: Document, block_passages: list, labels: dict[str, Label]) -> dict[str, np.ndarray]:
+    """Per indicator, the level of each usable passage as evidence: 2 disclosed, 1 vague, 0 neither
+    (the passage holding the labelled quote's first line carries the label)."""
+    out = {}
+    for ind, lab in labels.items():
+        y = np.zeros(len(block_passages), dtype=int)
+        m = _LINE.search(lab.location or "")
+        if lab.level != "absent" and m:
+            n = int(m[1])
+            for k, p in enumerate(block_passages):
+                if p.line_start <= n <= p.line_end:
+                    y[k] = 2 if lab.level == "disclosed" else 1
+        out[ind] = y
+    return out
+
+
+def _fit_heads(X: np.ndarray, yd: np.ndarray, ym: np.ndarray, l2: float) -> dict[str, Head]:
+    heads = {}
+    for name, y in (("disclosed", yd), ("mentioned", ym)):
+        mean, scale, w, b = fit_logistic(X, np.asarray(y, dtype=float), l2=l2, iters=50, tol=1e-9)
+        heads[name] = Head(mean, scale, w, b)
+    return heads
+
+
 def fit(train_docs: list[str], labels: dict[str, dict[str, Label]], documents: dict[str, Document],
-        base: dict[str, list[Finding]], families: dict[str, str], l2: float = L2) -> ExemplarModel:
-    """The exemplar model fitted on `train_docs` (sorted internally: order never matters)."""
+        base: dict[str, list[Finding]], families: dict[str, str], prepared: list[PreparedIndicator],
+        l2: float = L2, cache: dict | None = None) -> ExemplarModel:
+    """Both stages fitted on `train_docs` (sorted internally: order never matters).
+
+    Cross-fitting: a training document's pair features never use its own family's exemplars, and its
+    document-stage row comes from a pair model fitted without its family (INNER_FOLDS folds of whole
+    families) and from base rates computed without its family, so both stages see at training time what they will see on a new document."""
     train_docs = sorted(train_docs)
     ex_ind, ex_lv, ex_text, ex_fam = [], [], [], []
     for d in train_docs:
@@ -86,59 +118,82 @@ def fit(train_docs: list[str], labels: dict[str, dict[str, Label]], documents: d
                 ex_lv.append(lab.level)
                 ex_text.append(passage_text(lab.quote, heading_of(lab.location)))
                 ex_fam.append(families[d])
-    vocab_terms = sorted({t for t in (tok for x in ex_text for tok in tokens(x))})
-    vocab = {t: i for i, t in enumerate(vocab_terms)}
+    vocab = {t: i for i, t in enumerate(sorted({tok for x in ex_text for tok in tokens(x)}))}
     # idf over the training documents' passages plus the exemplars: words common in cards weigh little
     df = np.zeros(len(vocab))
     n = 0
-    for d in train_docs:
-        for p in documents[d].passages:
-            n += 1
-            for t in set(tokens(p.text)):
-                k = vocab.get(t)
-                if k is not None:
-                    df[k] += 1
-    for x in ex_text:
+    for text in [p.text for d in train_docs for p in documents[d].passages] + ex_text:
         n += 1
-        for t in set(tokens(x)):
-            df[vocab[t]] += 1
-    idf = np.log((n + 1) / (df + 1)) + 1.0
-    vec = Vectoriser(vocab, idf)
+        for t in set(tokens(text)):
+            k = vocab.get(t)
+            if k is not None:
+                df[k] += 1
+    vec = Vectoriser(vocab, np.log((n + 1) / (df + 1)) + 1.0)
     priors, overall = _priors(labels, train_docs)
     model = ExemplarModel(vectoriser=vec, exemplars=vec(ex_text), ex_indicator=ex_ind, ex_level=ex_lv,
                           ex_text=ex_text, priors=priors, overall=overall)
     fam_arr = np.asarray(ex_fam)
-    X, yd, ym = [], [], []
-    for fam in sorted({families[d] for d in train_docs}):
-        inner_docs = [d for d in train_docs if families[d] != fam]
-        pri, ov = _priors(labels, inner_docs)
+    blocks, targets = {}, {}
+    for d in train_docs:
+        blocks[d] = model.pair_block(documents[d], prepared, exclude=fam_arr == families[d], cache=cache)
+        targets[d] = pair_targets(documents[d], blocks[d].passages, labels[d])
+
+    def pair_data(docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        X = [blocks[d].rows[i] for d in docs for i in sorted(blocks[d].rows)]
+        y = [targets[d][i] for d in docs for i in sorted(blocks[d].rows)]
+        X = np.concatenate(X) if X else np.zeros((0, len(PAIR_FEATURES)))
+        y = np.concatenate(y) if y else np.zeros(0, dtype=int)
+        # Pairs with no similarity to the indicator's exemplars and none of its keywords are never
+        # evidence in the labels; leaving them out of the fit keeps it fast (they still get scored).
+        sim, kw = PAIR_FEATURES.index("sim_disclosed"), PAIR_FEATURES.index("keyword")
+        simv = PAIR_FEATURES.index("sim_vague")
+        keep = (X[:, sim] >= MIN_SIMILARITY) | (X[:, simv] >= MIN_SIMILARITY) | (X[:, kw] > 0) | (y > 0)
+        return X[keep], y[keep] == 2, y[keep] >= 1
+
+    Xp, yd, ym = pair_data(train_docs)
+    model.pair_heads = _fit_heads(Xp, yd, ym, l2)
+    rows, dd, dm = [], [], []
+    fams = sorted({families[d] for d in train_docs})
+    fold_of = {f: k % INNER_FOLDS for k, f in enumerate(fams)}      # families dealt round-robin
+    for fold in range(min(INNER_FOLDS, len(fams))):
+        inner_docs = [d for d in train_docs if fold_of[families[d]] != fold]
+        held = [d for d in train_docs if fold_of[families[d]] == fold]
+        if inner_docs:
+            heads = _fit_heads(*pair_data(inner_docs), l2)
+            pri, ov = _priors(labels, inner_docs)
+        else:                                   # a single family: nothing to cross-fit on
+            heads, pri, ov = model.pair_heads, priors, overall
         inner = replace(model, priors={k: pri.get(k, ov) for k in priors}, overall=ov)
-        for d in (d for d in train_docs if families[d] == fam):
-            rows, keep, _ = inner.features(documents[d], base[d], exclude=fam_arr == fam)
-            for r, f in zip(rows, keep):
+        for d in held:
+            X, keep, _ = inner.doc_rows(blocks[d], base[d], heads)
+            for r, f in zip(X, keep):
                 lv = labels[d][f.id].level
-                X.append(r)
-                yd.append(lv == "disclosed")
-                ym.append(lv != "absent")
-    X = np.asarray(X)
-    for name, y in (("disclosed", yd), ("mentioned", ym)):
-        mean, scale, w, b = fit_logistic(X, np.asarray(y, dtype=float), l2=l2)
-        model.heads[name] = Head(mean, scale, w, b)
-    model.meta = {"documents": len(train_docs), "exemplars": len(ex_text), "rows": int(len(X)),
-                  "disclosed": int(sum(yd)), "mentioned": int(sum(ym)), "l2": l2,
-                  "features": list(FEATURES)}
+                rows.append(r)
+                dd.append(lv == "disclosed")
+                dm.append(lv != "absent")
+    model.doc_heads = _fit_heads(np.asarray(rows), np.asarray(dd), np.asarray(dm), l2)
+    model.meta = {"documents": len(train_docs), "families": len(fams), "exemplars": len(ex_text),
+                  "pair_rows": int(len(Xp)), "doc_rows": len(rows), "disclosed": int(sum(dd)),
+                  "mentioned": int(sum(dm)), "l2": l2}
     return model
+
+
+def prepared_ddt_aad() -> list[PreparedIndicator]:
+    from rigorlab.disclosure.audit.classifier import load_model
+    from rigorlab.disclosure.frameworks import load_framework
+
+    model = load_model()
+    return [p for fw in ("ddt", "aad") for p in prepare(load_framework(fw), model)]
 
 
 def base_findings(doc_ids: list[str], root: Path) -> tuple[dict[str, Document], dict[str, list[Finding]]]:
     """Each document read and judged by the rule judge on DDT and AAD (the layer's input)."""
     from rigorlab.disclosure.audit.classifier import load_model
-    from rigorlab.disclosure.audit.judge import judge_document, prepare
+    from rigorlab.disclosure.audit.judge import judge_document
     from rigorlab.disclosure.audit.reader import read_document
-    from rigorlab.disclosure.frameworks import load_framework
 
     model = load_model()
-    prepared = [p for fw in ("ddt", "aad") for p in prepare(load_framework(fw), model)]
+    prepared = prepared_ddt_aad()
     docs = {d: read_document(root / "docs" / f"{d}.md") for d in doc_ids}
     return docs, {d: judge_document(docs[d], prepared, model) for d in doc_ids}
 
@@ -149,7 +204,7 @@ def train(labels_dir: Path, root: Path, use_all: bool = False) -> ExemplarModel:
     doc_ids = sorted(sources) if use_all else sorted(split["dev"])
     labels = load_labels(labels_dir, doc_ids)
     docs, base = base_findings(doc_ids, root)
-    model = fit(doc_ids, labels, docs, base, {d: sources[d]["family"] for d in doc_ids})
+    model = fit(doc_ids, labels, docs, base, {d: sources[d]["family"] for d in doc_ids}, prepared_ddt_aad())
     digest = hashlib.sha256()
     for d in doc_ids:
         digest.update((labels_dir / f"{d}.yaml").read_bytes())
@@ -171,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     atomic_write_text(args.out, json.dumps(model.to_json(), indent=1, sort_keys=False) + "\n")
     m = model.meta
-    print(f"wrote {args.out} ({m['documents']} documents, {m['exemplars']} exemplars, {m['rows']} rows)")
+    print(f"wrote {args.out} ({m['documents']} documents, {m['exemplars']} exemplars, {m['pair_rows']} pairs)")
     return 0
 
 

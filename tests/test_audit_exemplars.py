@@ -1,0 +1,105 @@
+"""The labelled-set reader, Cohen's kappa, and the learned exemplar layer of the auditor."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rigorlab.disclosure.audit.exemplars import MODEL_PATH, ExemplarModel, load_exemplar_model
+from rigorlab.disclosure.audit.labelset import (
+    LEVELS, binary, cohen_kappa, confusion, default_root, load_labels, load_sources,
+)
+from rigorlab.errors import UserError
+
+ROOT = default_root()
+
+
+def test_kappa_matches_scikit_learn_on_random_labelings():
+    sk = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        a = rng.choice(LEVELS, size=200, p=[0.2, 0.2, 0.6])
+        b = np.where(rng.random(200) < 0.7, a, rng.choice(LEVELS, size=200))
+        assert cohen_kappa(a, b) == pytest.approx(sk.cohen_kappa_score(a, b), abs=1e-12)
+        assert cohen_kappa(binary(a), binary(b)) == pytest.approx(
+            sk.cohen_kappa_score(binary(a), binary(b)), abs=1e-12)
+
+
+def test_kappa_extremes_and_confusion():
+    y = ["disclosed", "vague", "absent", "absent"]
+    assert cohen_kappa(y, y) == 1.0
+    assert cohen_kappa(["absent"] * 4, ["absent"] * 4) == 0.0          # p_e = 1: defined as 0
+    m = confusion(y, ["vague", "vague", "absent", "disclosed"])
+    assert m.tolist() == [[0, 1, 0], [0, 1, 0], [1, 0, 1]]
+
+
+def test_labelled_set_is_complete_and_adjudicated():
+    sources = load_sources(ROOT)
+    assert len(sources) == 40
+    adj = load_labels(ROOT / "labels" / "adjudicated")
+    assert set(adj) == set(sources)
+    for doc, labs in adj.items():
+        assert len(labs) == 48, doc
+        for lab in labs.values():
+            assert lab.adjudication in ("agreed", "a", "b", "new")
+            assert (lab.adjudication == "agreed") == (not lab.reason), (doc, lab.indicator)
+            if lab.level != "absent":
+                assert lab.quote in (ROOT / "docs" / f"{doc}.md").read_text(encoding="utf-8")
+
+
+def test_split_holds_out_whole_families():
+    split = json.loads((ROOT / "splits.json").read_text(encoding="utf-8"))
+    fam = {d: r["family"] for d, r in load_sources(ROOT).items()}
+    assert set(split["dev"]) | set(split["test"]) == set(fam) and not set(split["dev"]) & set(split["test"])
+    assert {fam[d] for d in split["test"]} == set(split["test_families"])
+    assert not {fam[d] for d in split["dev"]} & set(split["test_families"])
+
+
+def test_bad_label_file_is_one_sentence(tmp_path):
+    (tmp_path / "x.yaml").write_text("labels:\n- {indicator: DDT-1.1, level: maybe}\n", encoding="utf-8")
+    with pytest.raises(UserError, match="DDT-1.1 has level 'maybe'"):
+        load_labels(tmp_path)
+
+
+@pytest.mark.skipif(not MODEL_PATH.is_file(), reason="no shipped exemplar model")
+def test_shipped_model_round_trips_and_never_saw_the_test_split():
+    model = load_exemplar_model()
+    again = ExemplarModel.from_json(json.loads(json.dumps(model.to_json())))
+    X = np.random.default_rng(0).normal(size=(50, len(model.doc_heads["disclosed"].weights)))
+    assert model.levels(X) == again.levels(X)
+    assert model.meta["split"] == "dev"
+    split = json.loads((ROOT / "splits.json").read_text(encoding="utf-8"))
+    test_quotes = {lab.quote for d, labs in load_labels(ROOT / "labels" / "adjudicated", split["test"]).items()
+                   for lab in labs.values() if lab.quote and lab.quote not in
+                   {x.quote for dd, ls in load_labels(ROOT / "labels" / "adjudicated", split["dev"]).items()
+                    for x in ls.values()}}
+    assert not any(t.split("\n", 1)[-1] in test_quotes for t in model.ex_text)
+
+
+def test_layer_finds_evidence_the_rules_miss_and_keeps_other_frameworks():
+    """A licence badge and a table row: the layer (shipped model) must not touch FMTI findings, and
+    every level it sets carries a quote that is in the document."""
+    model = load_exemplar_model()
+    if model is None:
+        pytest.skip("no shipped exemplar model")
+    from rigorlab.disclosure.audit import audit_text
+
+    card = ("# Tiny-7B\n\n## Model details\n\n| Model | Training data date | Params |\n|---|---|---|\n"
+            "| Tiny-7B | Up to June 2023 | 7B |\n\n## License\n\nReleased under the Apache 2.0 license.\n\n"
+            "## Contact\n\nPlease open an issue at https://github.com/example/tiny/issues for questions.\n")
+    audit = audit_text(card, "ddt,aad,fmti-2025", name="card.md")
+    text = audit.text
+    for f in audit.findings:
+        if f.level != "absent":
+            assert f.evidence.rstrip("\u2026")[:40] in text or f.evidence[:40] in card, (f.id, f.evidence)
+    fmti_rules = [(f.id, f.level) for f in audit.findings if f.framework == "fmti-2025"]
+    from rigorlab.disclosure.audit.engine import Auditor, resolve_frameworks
+    from rigorlab.disclosure.audit.markdown import split_markdown
+    from rigorlab.disclosure.audit.document import Document
+
+    passages, front, title, _ = split_markdown(card)
+    doc = Document(path="card.md", kind="markdown", passages=passages, front_matter=front, title=title)
+    plain = Auditor(resolve_frameworks("ddt,aad,fmti-2025"), exemplars=False).audit_document(doc)
+    assert fmti_rules == [(f.id, f.level) for f in plain.findings if f.framework == "fmti-2025"]
