@@ -11,6 +11,8 @@ import yaml
 from rigorlab.disclosure.documents import answer_table as at
 from rigorlab.disclosure.documents.datasheet import RULES as DS_RULES
 from rigorlab.disclosure.documents.datasheet import answer_datasheet
+from rigorlab.disclosure.documents.eu_summary import RULES as EU_RULES
+from rigorlab.disclosure.documents.eu_summary import eu_summary_from_run
 from rigorlab.disclosure.documents.hfcards import render_dataset_card
 from rigorlab.disclosure.documents.run_answers import AAD_RULES, DDT_RULES, answer_aad, answer_ddt
 from rigorlab.disclosure.frameworks import FRAMEWORK_DIR, load_framework, loader
@@ -19,7 +21,7 @@ from rigorlab.errors import UserError
 from test_disclosure_run_documents import make_run
 
 CODE_RULES = {"ddt": set(DDT_RULES), "aad": set(AAD_RULES),
-              "datasheets": set(DS_RULES) | {f"ddt.{r}" for r in DDT_RULES}}
+              "datasheets": set(DS_RULES) | {f"ddt.{r}" for r in DDT_RULES}, "eu-summary": set(EU_RULES)}
 
 
 def _raw() -> dict:
@@ -28,16 +30,16 @@ def _raw() -> dict:
 
 def test_every_id_in_the_table_exists_in_its_framework_and_every_rule_in_the_code() -> None:
     raw = _raw()
-    assert set(raw) == {"ddt", "aad", "datasheets"}
+    assert set(raw) == {"ddt", "aad", "datasheets", "eu-summary"}
     for fid, rows in raw.items():
         ids = {i.id for i in load_framework(fid).indicators}
         assert set(rows) <= ids, (fid, set(rows) - ids)
         assert set(rows.values()) <= CODE_RULES[fid], (fid, set(rows.values()) - CODE_RULES[fid])
     # no rule of the code is dead, and every DDT/AAD rule answers exactly one indicator
-    for fid in ("ddt", "aad"):
+    for fid in ("ddt", "aad", "eu-summary"):
         assert sorted(raw[fid].values()) == sorted(CODE_RULES[fid])
     assert set(DS_RULES) <= set(raw["datasheets"].values())
-    assert sum(len(r) for r in raw.values()) == 20 + 7 + 20
+    assert sum(len(r) for r in raw.values()) == 20 + 7 + 20 + 12
 
 
 def test_every_run_knowable_indicator_has_a_rule() -> None:
@@ -120,3 +122,13 @@ def test_a_run_without_provenance_answers_every_ddt_and_datasheet_item_with_a_ga
     assert ddt.rule("mixture").status == "gap"
     assert len(ds) == len(load_framework("datasheets").indicators)
     assert {a.gap for a in ds.values()} == {"the run recorded no provenance"}
+
+
+def test_eu_summary_parts_follow_the_table(frameworks_copy: Path, tmp_path: Path) -> None:
+    """Renaming the synthetic-data item of the EU summary is a data change too."""
+    for name in ("eu-summary.yaml", "run-answers.yaml"):
+        p = frameworks_copy / name
+        p.write_text(p.read_text().replace("EUS-2.5", "EUS-2.9"))
+    items = {i["id"]: i for i in eu_summary_from_run(load_run(make_run(tmp_path)))["items"]}
+    assert "EUS-2.5" not in items and items["EUS-2.9"]["data"]["used"] is True
+    assert [d["name"] for d in items["EUS-2.9"]["data"]["datasets"]] == ["pretrain-corpus", "rl-prompts"]

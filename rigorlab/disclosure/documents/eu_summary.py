@@ -11,26 +11,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from rigorlab.disclosure.documents.answer_table import answer_table
 from rigorlab.disclosure.documents.run_answers import (ORG_GAP, Answer, IndicatorAnswers, answer_ddt, base_model_note,
                                                        describe_origin)
 from rigorlab.disclosure.frameworks import load_framework
 from rigorlab.disclosure.provenance.runfacts import RunFacts
 
 TEMPLATE = "European Commission template for the public summary of training content (July 2025)"
-CATEGORY = {  # source_type words -> template item
-    "public": "EUS-2.1", "public data set": "EUS-2.1", "public-dataset": "EUS-2.1",
-    "licensed": "EUS-2.2", "private": "EUS-2.2", "third-party": "EUS-2.2",
-    "web crawl": "EUS-2.3", "web-crawl": "EUS-2.3", "crawled": "EUS-2.3", "scraped": "EUS-2.3",
-    "user": "EUS-2.4", "user data": "EUS-2.4", "product": "EUS-2.4",
-    "synthetic": "EUS-2.5",
+SOURCE_CATEGORIES = ("public", "licensed", "crawled", "user", "synthetic", "other")   # the template's list
+CATEGORY = {  # source_type words -> category (its template item comes from frameworks/run-answers.yaml)
+    "public": "public", "public data set": "public", "public-dataset": "public",
+    "licensed": "licensed", "private": "licensed", "third-party": "licensed",
+    "web crawl": "crawled", "web-crawl": "crawled", "crawled": "crawled", "scraped": "crawled",
+    "user": "user", "user data": "user", "product": "user",
+    "synthetic": "synthetic",
 }
+
+# The parts of the summary, by rule name; `frameworks/run-answers.yaml` says which EUS item each fills.
+RULES = ("provider", "model", "modality_size", *(f"sources.{c}" for c in SOURCE_CATEGORIES), "opt_outs",
+         "illegal_content", "processing")
 
 
 def category_of(source_type: str | None) -> str | None:
-    """The template item for a source type; 'other' for unknown words, None when not stated."""
+    """The template item (EUS id) for a source type; 'other' for unknown words, None when not stated."""
     if not source_type:
         return None
-    return CATEGORY.get(source_type.strip().lower(), "EUS-2.6")
+    return answer_table().id_of("eu-summary", f"sources.{CATEGORY.get(source_type.strip().lower(), 'other')}")
 
 
 def token_range(tokens: int) -> str:
@@ -49,28 +55,33 @@ def _item(iid: str, answer: Answer, data: dict | None = None) -> dict:
 
 
 def eu_summary_from_run(f: RunFacts, ddt: IndicatorAnswers | None = None) -> dict:
-    """The summary of the data that trained the run's model (evaluation data excluded)."""
+    """The summary of the data that trained the run's model (evaluation data excluded).
+
+    Each part is a named rule; `frameworks/run-answers.yaml` says which template item (EUS id) it fills.
+    """
     ddt = ddt if ddt is not None else answer_ddt(f)
+    table = answer_table()
     train = f.training_datasets
     tokens = sum(d["counts"]["approx_tokens"] for d in train)
     langs = sorted({lang for d in train for lang in d.get("languages", [])})
     untyped = [d["name"] for d in train if not d.get("source_type")]
-    items = [
-        _item("EUS-1.1", Answer(gap="provider name and contact; " + ORG_GAP)),
-        _item("EUS-1.2", Answer(f"Model trained by rigorlab run `{f.name}`"
-                                + (f", fine-tuned from `{f.base_model}`" if f.base_model else "") + "."
-                                + base_model_note(f),
-                                "date of placing on the market; " + ORG_GAP),
-              {"model": f.name, "base_model": f.base_model}),
-        _item("EUS-1.3", Answer(
+    by_rule: dict[str, tuple[Answer, dict | None]] = {
+        "provider": (Answer(gap="provider name and contact; " + ORG_GAP), None),
+        "model": (Answer(f"Model trained by rigorlab run `{f.name}`"
+                         + (f", fine-tuned from `{f.base_model}`" if f.base_model else "") + "."
+                         + base_model_note(f),
+                         "date of placing on the market; " + ORG_GAP),
+                  {"model": f.name, "base_model": f.base_model}),
+        "modality_size": (Answer(
             f"Modality: text ({', '.join(sorted({d.get('format', 'text') for d in train})) or 'text'}). "
             f"Size: ~{tokens} tokens ({token_range(tokens)}; tokens approximated as characters / 4) in "
             f"{sum(d['counts']['examples'] for d in train)} examples. Languages: "
             f"{', '.join(langs) if langs else 'not declared'}.",
             None if langs else "languages were not declared to the run"),
             {"modalities": ["text"], "approx_tokens": tokens, "size_range": token_range(tokens), "languages": langs}),
-    ]
-    for iid in ("EUS-2.1", "EUS-2.2", "EUS-2.3", "EUS-2.4", "EUS-2.5", "EUS-2.6"):
+    }
+    for cat in SOURCE_CATEGORIES:
+        iid = table.id_of("eu-summary", f"sources.{cat}")
         members = [d for d in train if category_of(d.get("source_type")) == iid]
         listing = [{"name": d["name"], "role": d.get("role"), "origin": describe_origin(d),
                     "examples": d["counts"]["examples"], "licence": d.get("licence")} for d in members]
@@ -80,14 +91,17 @@ def eu_summary_from_run(f: RunFacts, ddt: IndicatorAnswers | None = None) -> dic
             ans = Answer(gap=f"cannot tell: the source type of {', '.join(untyped)} was not stated")
         else:
             ans = Answer("Not used.")
-        items.append(_item(iid, ans, {"used": bool(members) if (members or not untyped) else None,
-                                      "datasets": listing}))
+        by_rule[f"sources.{cat}"] = (ans, {"used": bool(members) if (members or not untyped) else None,
+                                           "datasets": listing})
     opt = ddt.rule("opt_outs")
-    items.append(_item("EUS-3.1", opt if opt.text else
-                       Answer(gap="opt-out compliance and copyright policy; " + ORG_GAP)))
-    items.append(_item("EUS-3.2", Answer(gap="measures against illegal content; " + ORG_GAP)))
-    other = "\n".join(x for x in (ddt.rule("processing").text, ddt.rule("duplicates").text, ddt.rule("decontamination").text) if x)
-    items.append(_item("EUS-3.3", Answer(other or None, None if other else "no processing recorded")))
+    by_rule["opt_outs"] = (opt if opt.text else Answer(gap="opt-out compliance and copyright policy; " + ORG_GAP),
+                           None)
+    by_rule["illegal_content"] = (Answer(gap="measures against illegal content; " + ORG_GAP), None)
+    other = "\n".join(x for x in (ddt.rule("processing").text, ddt.rule("duplicates").text,
+                                  ddt.rule("decontamination").text) if x)
+    by_rule["processing"] = (Answer(other or None, None if other else "no processing recorded"), None)
+    table.check_rules("eu-summary", set(RULES))
+    items = [_item(iid, *by_rule[rule]) for iid, rule in table.rules("eu-summary").items()]
     return {"template": TEMPLATE, "generated_by": "rigorlab", "subject": f.name, "items": items}
 
 
