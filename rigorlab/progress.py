@@ -33,6 +33,15 @@ def phase_progress(label: str = "") -> Iterator:
 
         try:
             yield update
-        finally:
-            if not tasks:   # nothing drawn (a start that failed): leave no blank line before the error
-                bar.live.transient = True
+        except BaseException:   # a failure prints its one sentence; no bar (or blank line) before it
+            _stop_quietly(bar)
+            raise
+        if not tasks:           # nothing drawn: leave no blank line either
+            _stop_quietly(bar)
+
+
+def _stop_quietly(bar: Progress) -> None:
+    """Stop without the final render, and without the blank line rich adds on a non-terminal."""
+    bar.live.transient = True
+    bar.live.stop()
+    bar.disable = True   # Progress.__exit__ then skips its own stop (and its console.print())
