@@ -79,6 +79,10 @@ def decode_error_sentence(exc: UnicodeDecodeError, argv: Sequence[str]) -> str:
     return f"a file given on the command line is not UTF-8 text ({exc.reason} at byte {exc.start})"
 
 
+_TEXT_SUFFIXES = {".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".md", ".markdown", ".txt", ".csv", ".tsv",
+                  ".html", ".htm"}   # inside a named directory only these are meant to be text (a PDF is not)
+
+
 def _named_files(token: str) -> list[Path]:
     value = token.split("=", 1)[1] if token.startswith("--") and "=" in token else token
     try:
@@ -86,7 +90,8 @@ def _named_files(token: str) -> list[Path]:
         if p.is_file():
             return [p]
         if p.is_dir():
-            return sorted(q for q in p.rglob("*") if q.is_file() and q.stat().st_size < 50_000_000)[:2000]
+            return sorted(q for q in p.rglob("*") if q.suffix.lower() in _TEXT_SUFFIXES and q.is_file()
+                          and q.stat().st_size < 50_000_000)[:2000]
     except OSError:
         pass
     return []
