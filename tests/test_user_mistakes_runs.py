@@ -92,6 +92,8 @@ def test_failed_start_then_corrected_start(tmp_path, capsys, fast_sets):
     capsys.readouterr()
     assert main(["train", *fast_sets, "--set", "grpo.steps=1", "--no-docs", "--out", str(run)]) == 0
     assert (run / "summary.json").is_file()
+    captured = capsys.readouterr()   # the result table on stdout (`> file` keeps it), not on stderr
+    assert "reference vs trained" in captured.out and "reference vs trained" not in captured.err
     # and, with the run really started, a different config is still refused
     rc = main(["train", *fast_sets, "--set", "grpo.steps=1", "--set", "grpo.beta=0.5", "--no-docs",
                "--out", str(run), "--resume"])
