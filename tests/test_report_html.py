@@ -155,3 +155,34 @@ def test_figures_draw_from_plain_data():
                                              colors)):
         assert png[:8] == PNG_MAGIC and len(png) > 5000
     np.testing.assert_allclose(figures.smooth(np.arange(7.0), 3), [0.5, 1, 2, 3, 4, 5, 5.5])
+
+
+def test_report_reads_the_optimum_each_run_wrote_and_loads_no_model(study, tmp_path, monkeypatch):
+    """eval.json holds pi_ref, pi* and TV per prompt; the report is rebuilt from them alone."""
+    import rigorlab.policy.model as model_mod
+    import rigorlab.policy.sampling as sampling_mod
+    from rigorlab.report.build import build_report
+
+    def boom(*a, **k):
+        raise AssertionError("building a report must not load or run a model")
+
+    monkeypatch.setattr(model_mod, "load_pretrained", boom)
+    monkeypatch.setattr(sampling_mod, "sequence_logprobs", boom)
+    out = build_report(study.study_dir, output=tmp_path / "again.html")
+    assert 'id="fig-dist' in out.read_text()
+    stats = json.loads((study.study_dir / "stats.json").read_text())
+    per_run = []
+    for seed in (0, 1):
+        ev = json.loads((study.study_dir / "runs" / "grpo" / f"seed-{seed}" / "eval.json").read_text())
+        trained, opt = ev["trained"], ev["trained"]["optimum"]
+        assert set(opt["prompts"]) == {row["prompt"] for row in trained["per_prompt"]}
+        for entry in opt["prompts"].values():
+            assert sum(entry["pi_ref"]) == pytest.approx(1.0) and len(entry["pi_ref"]) == len(entry["outcomes"])
+            for d in ("reverse", "forward"):
+                assert sum(entry["pi_star"][d]) == pytest.approx(1.0) and 0.0 <= entry["tv"][d] <= 1.0
+        tvs = [e["tv"]["reverse"] for e in opt["prompts"].values()]
+        assert trained["tv_to_optimum/reverse"] == pytest.approx(np.mean(tvs))
+        assert opt["beta"] == trained["beta_used"] > 0
+        per_run.append(tvs)
+    # the interval's centre is the mean over seeds and prompts of the values the runs wrote
+    assert stats["metrics"]["tv_reverse"]["arms"]["grpo"]["mean"] == pytest.approx(np.mean(per_run), abs=1e-9)
