@@ -71,16 +71,17 @@ def test_shipped_model_round_trips_and_never_saw_the_test_split():
     assert model.levels(X) == again.levels(X)
     assert model.meta["split"] == "dev"
     split = json.loads((ROOT / "splits.json").read_text(encoding="utf-8"))
-    test_quotes = {lab.quote for d, labs in load_labels(ROOT / "labels" / "adjudicated", split["test"]).items()
-                   for lab in labs.values() if lab.quote and lab.quote not in
-                   {x.quote for dd, ls in load_labels(ROOT / "labels" / "adjudicated", split["dev"]).items()
-                    for x in ls.values()}}
+    dev_quotes = {x.quote for ls in load_labels(ROOT / "labels" / "adjudicated", split["dev"]).values()
+                  for x in ls.values()}
+    test_quotes = {lab.quote for labs in load_labels(ROOT / "labels" / "adjudicated", split["test"]).values()
+                   for lab in labs.values() if lab.quote and lab.quote not in dev_quotes}
+    assert test_quotes
     assert not any(t.split("\n", 1)[-1] in test_quotes for t in model.ex_text)
 
 
 def test_layer_finds_evidence_the_rules_miss_and_keeps_other_frameworks():
-    """A licence badge and a table row: the layer (shipped model) must not touch FMTI findings, and
-    every level it sets carries a quote that is in the document."""
+    """A table row, a licence line, an issue tracker: the layer (shipped model) must not touch FMTI
+    findings, and every level it raises carries a sentence that is in the document."""
     model = load_exemplar_model()
     if model is None:
         pytest.skip("no shipped exemplar model")
@@ -91,9 +92,10 @@ def test_layer_finds_evidence_the_rules_miss_and_keeps_other_frameworks():
             "## Contact\n\nPlease open an issue at https://github.com/example/tiny/issues for questions.\n")
     audit = audit_text(card, "ddt,aad,fmti-2025", name="card.md")
     text = audit.text
-    for f in audit.findings:
-        if f.level != "absent":
-            assert f.evidence.rstrip("\u2026")[:40] in text or f.evidence[:40] in card, (f.id, f.evidence)
+    moved = [f for f in audit.findings if f.reason.startswith("learned layer: reads like")]
+    for f in moved:                       # evidence the layer picked is a sentence of the document
+        assert f.level in ("disclosed", "vague") and f.evidence and f.evidence in text, (f.id, f.evidence)
+    assert all(f.framework in ("ddt", "aad") for f in audit.findings if f.reason.startswith("learned layer"))
     fmti_rules = [(f.id, f.level) for f in audit.findings if f.framework == "fmti-2025"]
     from rigorlab.disclosure.audit.engine import Auditor, resolve_frameworks
     from rigorlab.disclosure.audit.markdown import split_markdown
