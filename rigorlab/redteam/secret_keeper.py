@@ -1,4 +1,4 @@
-"""The tiny secret-keeper: a chat model hardened against a static list, trained in seconds.
+"""The tiny secret-keeper: a chat model hardened against a static list, trained in about a minute.
 
 Why it exists: issue 19's claim "static testing passes while adaptive testing
 breaches" must be shown on one model in a fast test, and SmolLM2 takes half a
@@ -40,6 +40,7 @@ directory, keyed by the config and the data file's hash.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -168,7 +169,9 @@ def safety_corpus(cfg: KeeperConfig, data: dict[str, Any], n: int) -> list[tuple
 
 
 def keeper_key(cfg: KeeperConfig) -> str:
-    h = hashlib.sha256(cfg.model_dump_json().encode() + DATA_FILE.read_bytes() + CHAT_TEMPLATE.encode())
+    # the parsed data, not the file's bytes: editing a comment does not retrain the keeper
+    data = json.dumps(load_data(), sort_keys=True)
+    h = hashlib.sha256((cfg.model_dump_json() + data + CHAT_TEMPLATE).encode())
     return f"v{KEEPER_VERSION}-{h.hexdigest()[:12]}"
 
 
