@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--no-exemplars", action="store_true", help="without the learned DDT/AAD exemplar layer")
+    ap.add_argument("--learned", action="store_true", help="with the learned DDT/AAD exemplar layer (audit --learned)")
     args = ap.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"bench_audit: corpus not found at {args.corpus}", file=sys.stderr)
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from rigorlab.disclosure.audit.engine import Auditor, resolve_frameworks
 
     t0 = time.perf_counter()
-    auditor = Auditor(resolve_frameworks("all"), exemplars=not args.no_exemplars)
+    auditor = Auditor(resolve_frameworks("all"), exemplars=args.learned)
     prep = time.perf_counter() - t0
     n_ind = len(auditor.prepared)
     best_wall, best_cpu, n_docs, n_findings = float("inf"), float("inf"), 0, 0
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     mb = sum(f.stat().st_size for f in args.corpus.iterdir() if f.suffix == ".md") / 2**20
     print(f"corpus: {n_docs} documents ({mb:.2f} MiB), {len(auditor.frameworks)} frameworks, "
           f"{n_ind} indicators, {n_findings} findings per pass; one core, no embeddings, "
-          f"exemplar layer {'off' if args.no_exemplars else 'on'}")
+          f"exemplar layer {'on' if args.learned else 'off'}")
     print(f"framework preparation (once): {prep:.3f} s")
     for label, secs in (("wall", best_wall), ("cpu", best_cpu)):
         rate = n_docs / secs

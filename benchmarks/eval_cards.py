@@ -111,6 +111,26 @@ def report(name: str, rows: list[tuple[str, str, str, str]]) -> dict:
     return res
 
 
+def judged(url: str, model_name: str, dev: list[str], labels: dict, documents: dict, base: dict) -> dict:
+    """The LLM judge on top of the shipped layer: its agreement with people (not measurable offline)."""
+    from rigorlab.disclosure.audit.exemplars import load_exemplar_model
+    from rigorlab.disclosure.audit.llm_judge import LLMJudge
+
+    prepared = prepared_ddt_aad()
+    layer = load_exemplar_model()
+    judge = LLMJudge(url, model_name)
+    by_id = {(p.framework, p.indicator.id): p for p in prepared}
+    try:
+        found = {}
+        for d in dev:
+            fs = layer.refine(documents[d], base[d], prepared) if layer else base[d]
+            found[d] = judge.refine(documents[d], fs, by_id)
+    finally:
+        judge.close()
+    print(f"\n{judge.stats.summary()}")
+    return report(f"rules + layer + LLM judge {model_name}, dev (the layer saw these labels)", rows_of(dev, labels, found))
+
+
 def annotators(docs: list[str]) -> dict | None:
     """The two annotators' own agreement on the same documents (the ceiling)."""
     a_dir, b_dir = ROOT / "labels" / "annotator_a", ROOT / "labels" / "annotator_b"
@@ -131,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lodo", action="store_true", help="leave one document out (default: one family)")
     ap.add_argument("--final", action="store_true", help="also score the untouched test split (once)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--judge", default=None, help="also score the LLM judge at this OpenAI-compatible URL "
+                                                  "(on top of rules + shipped layer, dev documents)")
+    ap.add_argument("--judge-model", default=None)
     args = ap.parse_args(argv)
     sources = load_sources(ROOT)
     split = json.loads((ROOT / "splits.json").read_text(encoding="utf-8"))
@@ -146,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     cv = cross_validated(dev, group, labels, documents, base, families)
     out["learned"] = report(f"rules + exemplar layer, leave-one-{'document' if args.lodo else 'family'}-out, dev",
                             rows_of(dev, labels, cv))
+    if args.judge:
+        out["judge"] = judged(args.judge, args.judge_model or "", dev, labels, documents, base)
     if args.final:
         prepared = prepared_ddt_aad()
         model = fit(dev, labels, documents, base, families, prepared)

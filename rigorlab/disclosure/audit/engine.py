@@ -93,9 +93,11 @@ class Auditor:
     """Frameworks prepared once, then any number of documents."""
 
     def __init__(self, frameworks: list[Framework], model: SpecificityModel | None = None,
-                 exemplars: bool = True, judge: LLMJudge | None = None, terms: bool = True) -> None:
+                 exemplars: bool = False, judge: LLMJudge | None = None, terms: bool = True) -> None:
         """`exemplars`: apply the learned exemplar layer (`exemplars.py`) to the indicators it was trained
-        on (DDT, AAD); `judge`: an optional LLM judge (`llm_judge.py`) asked last, with offline fallback;
+        on (DDT, AAD); off by default: it raises agreement with people on average (eval_cards.py) but
+        makes errors the rules do not (post-training stages without data called disclosed);
+        `judge`: an optional LLM judge (`llm_judge.py`) asked last, with offline fallback;
         `terms`: the term and notation checks of `terms.py` (on by default, listed apart from the levels)."""
         self.frameworks = frameworks
         self.model = model or load_model()

@@ -48,7 +48,7 @@ PAIR_FEATURES = ("sim_disclosed", "sim_vague", "sim_disclosed_top3", "sim_other"
                  "log_years", "log_names", "vague_formula", "refuses", "is_table", "is_list",
                  "number_fit", "names_fit", "log_words")
 DOC_FEATURES = ("base_disclosed", "base_vague", "base_confidence", "pair_disclosed", "pair_mentioned",
-                "pair_disclosed_second", "prior_disclosed", "prior_mentioned")
+                "prior_disclosed", "prior_mentioned")
 PRIOR_PSEUDO = 2.0                # pseudo-counts pulling an indicator's rate towards the overall rate
 
 
@@ -227,10 +227,9 @@ class ExemplarModel:
             R = block.rows[f.id]
             ld, lm = heads["disclosed"].logit(R), heads["mentioned"].logit(R)
             jd, jm = int(np.argmax(ld)), int(np.argmax(lm))
-            second = float(np.sort(ld)[-2]) if len(ld) > 1 else float(ld[jd]) - 5.0
             pd, pm = self.prior_logits(f.id)
             out.append([float(f.level == "disclosed"), float(f.level == "vague"), float(f.confidence),
-                        float(ld[jd]), float(lm[jm]), second, pd, pm])
+                        float(ld[jd]), float(lm[jm]), pd, pm])
             best.append((jd, jm))
         return np.asarray(out, dtype=float).reshape(-1, len(DOC_FEATURES)), keep, best
 
@@ -258,6 +257,13 @@ class ExemplarModel:
                 out.append(f)
                 continue
             level, (jd, jm) = got
+            if level == "disclosed" and passage_stats(block.passages[jd].text).formula:
+                # the frameworks' own definition (FRAMEWORKS.md): a vague formula with no number, link,
+                # date or name is never a disclosure, whatever the regression says
+                level = "vague" if f.level != "vague" else None
+                if level is None:
+                    out.append(f)
+                    continue
             if level == "absent":
                 out.append(replace(f, level="absent", evidence="", location=None,
                                    reason="learned layer: nothing reads like this indicator's labelled evidence"))
