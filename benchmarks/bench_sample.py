@@ -138,7 +138,8 @@ def main() -> None:
           f"(CPU time), {ours['replies'] / ours['wall'] / (ref['replies'] / ref['wall']):.1f}x (wall); "
           f"tokens/s {ours['tokens'] / ours['cpu'] / (ref['tokens'] / ref['cpu']):.1f}x (CPU time)")
     if cpp is None:
-        print("llama.cpp: llama-cpp-python is not installed (no wheel on PyPI for this platform; see the report)")
+        print("llama.cpp: llama-cpp-python is not installed (PyPI ships it as source only: "
+              "pip install llama-cpp-python builds llama.cpp with cmake, then rerun this script)")
     else:
         print(f"ratio rigorlab / llama.cpp: replies/s {ours['replies'] / ours['cpu'] / (cpp['replies'] / cpp['cpu']):.2f}x "
               f"(CPU time); |log-prob difference| of {len(cpp['logprob_gaps'])} re-scored completions: "
