@@ -201,9 +201,11 @@ def test_length_analysis_answers_the_four_questions_with_intervals():
     assert q["useful_tokens"]["verdict"]["direction"] == "none"
     g = q["length_incorrect"]["growth"]
     assert g["lo"] < 6.0 < g["hi"] and g["n_seeds"] == 5
-    assert "incorrect" in grpo["answers"]["where"] and "redundant steps" in grpo["answers"]["how"]
+    assert "grew in incorrect answers" in grpo["answers"]["where"]
+    assert "no detectable change in correct answers" in grpo["answers"]["where"]
+    assert "grew in redundant steps" in grpo["answers"]["how"]
     assert dr["quantities"]["accuracy"]["verdict"]["direction"] == "up"
-    assert "useful steps" in dr["answers"]["how"] and "correct" in dr["answers"]["where"]
+    assert "grew in useful steps" in dr["answers"]["how"] and "grew in correct answers" in dr["answers"]["where"]
     # dr_grpo vs the grpo baseline: incorrect answers shorter, paired by seed
     d = dr["vs_baseline"]["quantities"]["length_incorrect"]["diff"]
     assert d["hi"] < 0 and "vs_baseline" not in grpo
@@ -229,3 +231,11 @@ def test_report_section_states_each_arm_and_escapes():
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
     assert html.count("data:image/png;base64,") == 2          # growth and buckets (no training rows here)
     assert length_section(res, None) == ""
+
+
+def test_one_seed_has_no_interval_and_no_verdict():
+    from rigorlab.study.length import length_analysis
+
+    res = _fake_study({"grpo": {"length_incorrect": 6.0}}, seeds=[0])
+    q = length_analysis(res, n_boot=100)["arms"]["grpo"]["quantities"]["length_incorrect"]
+    assert q["verdict"]["direction"] == "unknown" and "one seed" in q["verdict"]["text"]

@@ -79,6 +79,8 @@ def _growth_cell(q: dict) -> str:
     if g is None:
         return "-"
     text = f'{num(g["mean"], True)}&nbsp;<span class="ci">[{num(g["lo"], True)}, {num(g["hi"], True)}]</span>'
+    if g.get("n_seeds", 2) < 2:
+        return f'<span class="ovl">{num(g["mean"], True)} <span class="ci">(one seed)</span></span>'
     return f"<b>{text}</b>" if (g["lo"] > 0 or g["hi"] < 0) else f'<span class="ovl">{text}</span>'
 
 

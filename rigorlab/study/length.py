@@ -69,10 +69,13 @@ def _cells(runs: list[RunResult], source: str, key: str) -> dict:
 
 
 def verdict(d: Interval | None, unit: str = "") -> dict[str, Any]:
-    """A paired difference read as grew / shrank / no detectable change, with its interval."""
+    """A paired difference read as grew / shrank / no detectable change, with its interval
+    (one seed has no interval: its direction is 'unknown')."""
     if d is None:
         return {"direction": "unknown", "text": "no paired runs"}
     unit = f" {unit}" if unit else ""
+    if d.n_seeds < 2:
+        return {"direction": "unknown", "text": f"{num(d.mean, True)}{unit} (one seed: no interval)"}
     span = f"{num(d.mean, True)}{unit} [{num(d.lo, True)}, {num(d.hi, True)}]"
     if d.lo > 0:
         return {"direction": "up", "text": f"grew by {span}"}
@@ -81,27 +84,35 @@ def verdict(d: Interval | None, unit: str = "") -> dict[str, Any]:
     return {"direction": "none", "text": f"no detectable change, {span}"}
 
 
+def _moves(g: dict[str, dict], parts: tuple[tuple[str, str], ...]) -> str:
+    """'grew in A; shrank in B and C; no detectable change in D' over the named parts."""
+    words = {"up": "grew in", "down": "shrank in", "none": "no detectable change in", "unknown": "undetermined in"}
+    out = []
+    for direction in ("up", "down", "none", "unknown"):
+        names = [name for key, name in parts if g[key]["direction"] == direction]
+        if names:
+            out.append(f"{words[direction]} {' and '.join(names)}")
+    return "; ".join(out)
+
+
 def _answers(growth: dict[str, dict]) -> dict[str, str]:
     """The four questions in words, from the growth verdicts of one arm."""
     g = {k: v["verdict"] for k, v in growth.items()}
     total = g["mean_length"]
     grew = total["direction"] == "up"
-    where = [name for key, name in (("length_correct", "correct"), ("length_incorrect", "incorrect"))
-             if g[key]["direction"] == "up"]
-    how = [name for key, name in (("useful_tokens", "useful steps"), ("redundant_tokens", "redundant steps"),
-                                  ("error_tokens", "erroneous steps")) if g[key]["direction"] == "up"]
+    where = _moves(g, (("length_correct", "correct answers"), ("length_incorrect", "incorrect answers")))
+    how = _moves(g, (("useful_tokens", "useful steps"), ("redundant_tokens", "redundant steps"),
+                     ("error_tokens", "erroneous steps")))
     acc = g["accuracy"]
     follow = {"up": "Yes, accuracy rose with it", "down": "No, accuracy fell",
-              "none": "No, accuracy did not move detectably", "unknown": "Unknown"}[acc["direction"]]
+              "none": "No, accuracy did not move detectably", "unknown": "Undetermined"}[acc["direction"]]
+    answer = {"up": "Yes", "down": "No, it shrank", "none": "No detectable change", "unknown": "Undetermined"}
     return {
-        "length": (f"Yes: length {total['text']}" if grew else f"No: length {total['text']}")
-                  + " (trained - reference).",
-        "where": (f"In {' and '.join(where)} answers. " if where else "In neither correct nor incorrect answers "
-                  "detectably. ") + f"Correct: {g['length_correct']['text']}; incorrect: "
-                  f"{g['length_incorrect']['text']}.",
-        "how": (f"By {' and '.join(how)}. " if how else "By neither useful nor redundant steps detectably. ")
-               + f"Useful: {g['useful_tokens']['text']}; redundant: {g['redundant_tokens']['text']}; "
-                 f"erroneous: {g['error_tokens']['text']} (tokens per answer).",
+        "length": f"{answer[total['direction']]}: length {total['text']} (trained - reference).",
+        "where": f"Length {where}. Correct: {g['length_correct']['text']}; incorrect: "
+                 f"{g['length_incorrect']['text']}.",
+        "how": f"Tokens per answer {how}. Useful: {g['useful_tokens']['text']}; redundant: "
+               f"{g['redundant_tokens']['text']}; erroneous: {g['error_tokens']['text']}.",
         "accuracy": (f"{follow}: accuracy {acc['text']}." if grew
                      else f"Length did not grow; accuracy {acc['text']}."),
     }
