@@ -79,8 +79,9 @@ def verdict(d: Interval | None, unit: str = "") -> dict[str, Any]:
     span = f"{num(d.mean, True)}{unit} [{num(d.lo, True)}, {num(d.hi, True)}]"
     if d.lo > 0:
         return {"direction": "up", "text": f"grew by {span}"}
-    if d.hi < 0:
-        return {"direction": "down", "text": f"shrank by {span}"}
+    if d.hi < 0:       # said with positive numbers: "shrank by 5.9 [4.0, 7.8]"
+        return {"direction": "down",
+                "text": f"shrank by {num(-d.mean)}{unit} [{num(-d.hi)}, {num(-d.lo)}]"}
     return {"direction": "none", "text": f"no detectable change, {span}"}
 
 
