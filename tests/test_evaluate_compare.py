@@ -61,6 +61,7 @@ def test_findings_wording_follows_the_intervals():
     same = compare(_rows(BASE_COUNTS, N, "b"), _rows(BASE_COUNTS, N, "b"), ks=[1, 16], n_boot=200)
     text = " ".join(findings(same))
     assert " higher for " not in text and " lower for " not in text and "cannot be told apart" in text
+    assert "the same pass@k at every k up to 16" in text
     # RL's chains 40 tokens longer on every problem: separated, said to be higher
     longer = compare(_rows(BASE_COUNTS, N, "b"), _rows(BASE_COUNTS, N, "r", length=lambda ok: 60), ks=[1], n_boot=200)
     assert longer["length"]["tokens"]["separated"]

@@ -49,6 +49,8 @@ def findings(result: dict[str, Any], names: tuple[str, str] = ("base", "RL")) ->
                 if x["k_separated"] is not None else
                 f", but no interval up to k = {last['k']} separates the two, so the crossover is not established")
         out.append(f"{base}'s pass@k overtakes {rl}'s at k = {x['k']} (the crossover of Yue et al. 2025){tail}.")
+    elif all(c["diff"]["mean"] == 0 for c in curves):
+        out.append(f"{base} and {rl} have the same pass@k at every k up to {last['k']}: no crossover.")
     elif first["diff"]["mean"] > 0:
         out.append(f"{rl} stays ahead of {base} at every k up to {last['k']}: no crossover in this range.")
     elif x["rl_overtakes_k"] is not None:
