@@ -21,7 +21,7 @@ def test_shipped_suites_one_per_goal_kind() -> None:
         assert suite.goal == kind and len(suite.prompts) == n == len(set(suite.prompts))
     assert all("{head}" in p and "{tail}" in p for p in load_suite(EXAMPLES / "static_injection.yaml").prompts)
     camp = load_campaign(EXAMPLES / "campaign.yaml")
-    assert camp.goals[0].static == str(EXAMPLES / "static_secret.yaml") and len(camp.goals[0].preamble) == 14
+    assert Path(camp.goals[0].static).resolve() == (EXAMPLES / "static_secret.yaml").resolve() and len(camp.goals[0].preamble) == 14
 
 
 def test_jsonl_text_and_yaml_forms(tmp_path: Path) -> None:

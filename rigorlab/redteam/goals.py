@@ -24,7 +24,7 @@ from rigorlab.redteam.attack import Attack, conversation
 from rigorlab.redteam.detectors import DETECTORS, Detector, is_refusal
 from rigorlab.redteam.verdict import Verdict, miss
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "redteam"
+SUITES = Path(__file__).resolve().parent / "static_suites"   # shipped in the wheel; examples/redteam links here
 NON_REFUSAL_PROGRESS = 0.25   # reward for an answer that does not decline (short of a breach)
 
 
@@ -66,7 +66,7 @@ class _GoalBase(_Strict):
         return self.name or self.kind  # type: ignore[attr-defined]
 
     def default_static(self) -> Path:
-        return EXAMPLES / f"static_{self.kind}.yaml"  # type: ignore[attr-defined]
+        return SUITES / f"static_{self.kind}.yaml"  # type: ignore[attr-defined]
 
     def default_detectors(self) -> list[DetectorSpec]:
         return []
