@@ -214,7 +214,6 @@ def format_validation_error(source: str, exc: ValidationError, overrides: list[s
     return f"{source}: field {loc!r}: {msg}{got}"
 
 
-_format_error = format_validation_error   # the old private name, still imported by redteam/campaign.py (H4's)
 
 
 def set_dotted(data: dict, dotted: str, value: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any, Literal, Optional, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rigorlab.config import _format_error, read_yaml_mapping
+from rigorlab.config import format_validation_error, read_yaml_mapping
 from rigorlab.errors import UserError
 from rigorlab.redteam.goals import Goal
 from rigorlab.redteam.search import SearchConfig
@@ -108,7 +108,7 @@ def campaign_from_dict(data: dict[str, Any], source: str = "campaign", base: Pat
     try:
         camp = Campaign.model_validate(data)
     except ValidationError as exc:
-        raise UserError(_format_error(source, exc)) from None
+        raise UserError(format_validation_error(source, exc)) from None
     if base is not None:
         for goal in camp.goals:
             if goal.static and not goal.static.startswith("garak:") and not Path(goal.static).is_absolute():

@@ -136,12 +136,6 @@ class SpecificityModel:
         row = self.design_row(profile, st, prior_logit, similarity)
         return float(self.predict_rows(row, np.array([st.trivial]))[0])
 
-    def contributions(self, profile: Profile, passage: str | PassageStats, prior_logit: float,
-                      similarity: float | None = None) -> dict[str, float]:
-        """Per-feature contribution to the log-odds: why the model decided as it did."""
-        z = (self.design_row(profile, passage, prior_logit, similarity) - self.mean) / self.scale
-        return {n: float(v) for n, v in zip(self.feature_names, z * self.weights)}
-
     def to_json(self) -> dict:
         r = lambda a: [round(float(v), 12) for v in a]
         return {

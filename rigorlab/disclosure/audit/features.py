@@ -184,8 +184,3 @@ def combine(profile: Profile, st: PassageStats) -> np.ndarray:
             len(profile.title_words & st.tokens) / max(1, len(profile.title_words)),
         ]
     )
-
-
-def passage_features(profile: Profile, passage: str) -> np.ndarray:
-    """Feature vector (order: FEATURE_NAMES) of `passage` judged against an indicator profile."""
-    return combine(profile, passage_stats(passage))
