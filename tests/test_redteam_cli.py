@@ -164,6 +164,12 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path: Path, capsys) -> None:
     assert "--model" in capsys.readouterr().err
     assert main(["redteam", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "o")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "suite_dir").mkdir()
+    assert main(["redteam", "--target", "http://127.0.0.1:1/v1", "--model", "m", "--secret", "x",
+                 "--static", str(tmp_path / "suite_dir"), "--out", str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err
+    assert "suite_dir is a directory" in err and err.count("\n") == 1
+    assert not (tmp_path / "o2" / "results.json").exists()
     static = tmp_path / "s.yaml"
     static.write_text("prompts: [1, 2]\n")
     bad.write_text(yaml.safe_dump({"target": {"url": "http://127.0.0.1:1/v1", "model": "m"},

@@ -82,11 +82,13 @@ def _quick(target: Optional[str], model: Optional[str], secret: Optional[str], s
     goal: dict = {"kind": "secret", "secret": secret}
     if static is not None:
         if not static.is_file():
-            raise UserError(f"--static {static} does not exist")
+            what = "is a directory, not a file of prompts" if static.is_dir() else "does not exist"
+            raise UserError(f"--static {static} {what}")
         goal["static"] = str(static.resolve())
     if system_prompt is not None:
         if not system_prompt.is_file():
-            raise UserError(f"--system-prompt {system_prompt} does not exist")
+            what = "is a directory, not a text file" if system_prompt.is_dir() else "does not exist"
+            raise UserError(f"--system-prompt {system_prompt} {what}")
         goal["system_prompt"] = system_prompt.read_text(encoding="utf-8")
     data = {"name": f"secret leak: {model}", "target": {"kind": "openai", "url": target, "model": model,
                                                         "api_key_env": api_key_env},

@@ -41,6 +41,8 @@ def load_suite(path: str | Path) -> Suite:
     if spec.startswith("garak:"):
         return garak_suite(spec.removeprefix("garak:"))
     p = Path(path)
+    if p.is_dir():
+        raise UserError(f"static suite {p} is a directory, not a file of prompts (YAML, JSONL, or one per line)")
     if not p.is_file():
         raise UserError(f"static suite {p} does not exist")
     try:
