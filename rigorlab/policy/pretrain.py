@@ -54,6 +54,14 @@ def encode_examples(tokenizer, pairs: list[tuple[str, str]]) -> tuple[torch.Tens
     return ids, loss_mask
 
 
+def completion_nll(model, ids: torch.Tensor, loss_mask: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean next-token NLL over the masked (completion + EOS) positions of a right-padded batch."""
+    logits = model(input_ids=ids, attention_mask=attention_mask).logits[:, :-1]          # (B, L-1, V)
+    nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1),
+                                            reduction="none").view_as(loss_mask[:, 1:])
+    return (nll * loss_mask[:, 1:]).sum() / loss_mask[:, 1:].sum()
+
+
 def pretrain(task_cfg: TaskConfig, policy_cfg: PolicyConfig, out_dir: Path | None = None,
              progress: Callable[[int, int, float], None] | None = None, force: bool = False) -> Path:
     """Pretrain (or fetch from cache) the tiny reference for a task; returns its directory."""
@@ -79,10 +87,7 @@ def pretrain(task_cfg: TaskConfig, policy_cfg: PolicyConfig, out_dir: Path | Non
     for step in range(pc.steps):
         idx = torch.randint(0, ids.shape[0], (pc.batch_size,), generator=gen)
         x, m, a = ids[idx], loss_mask[idx], attn[idx]
-        logits = model(input_ids=x, attention_mask=a).logits[:, :-1]          # (B, L-1, V)
-        nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1),
-                                                reduction="none").view_as(m[:, 1:])
-        loss = (nll * m[:, 1:]).sum() / m[:, 1:].sum()
+        loss = completion_nll(model, x, m, a)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -199,6 +199,8 @@ def _train(model: Any, ids: Any, mask: Any, steps: int, batch: int, lr: float, s
            pad_id: int, log: Optional[Callable[[str], None]]) -> float:
     import torch
 
+    from rigorlab.policy.pretrain import completion_nll
+
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
     gen = torch.Generator().manual_seed(seed)
@@ -214,10 +216,7 @@ def _train(model: Any, ids: Any, mask: Any, steps: int, batch: int, lr: float, s
         x, m = ids[idx], mask[idx]
         width = int((x != pad_id).sum(-1).max())          # trim the batch to its longest row
         x, m = x[:, :width], m[:, :width]
-        logits = model(input_ids=x, attention_mask=(x != pad_id).long()).logits[:, :-1]
-        nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1),
-                                                reduction="none").view_as(m[:, 1:])
-        loss = (nll * m[:, 1:]).sum() / m[:, 1:].sum()
+        loss = completion_nll(model, x, m, (x != pad_id).long())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
