@@ -45,8 +45,13 @@ def encode_examples(tokenizer, pairs: list[tuple[str, str]]) -> tuple[torch.Tens
         c = tokenizer(completion, add_special_tokens=False)["input_ids"]
         seqs.append([tokenizer.bos_token_id] + p + c + [tokenizer.eos_token_id])
         masks.append([0] * (1 + len(p)) + [1] * (len(c) + 1))
+    return pad_right(seqs, masks, tokenizer.pad_token_id)
+
+
+def pad_right(seqs: list[list[int]], masks: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token rows and their loss masks as right-padded (N, width) tensors."""
     width = max(map(len, seqs))
-    ids = torch.full((len(seqs), width), tokenizer.pad_token_id, dtype=torch.long)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
     loss_mask = torch.zeros((len(seqs), width))
     for i, (s, m) in enumerate(zip(seqs, masks)):
         ids[i, : len(s)] = torch.tensor(s)

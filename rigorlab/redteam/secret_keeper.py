@@ -177,7 +177,7 @@ def keeper_key(cfg: KeeperConfig) -> str:
 
 def _encode(tokenizer: Any, examples: list[tuple[list[dict[str, str]], str]]) -> tuple[Any, Any]:
     """Right-padded ids and a loss mask on the answer and its EOS only."""
-    import torch
+    from rigorlab.policy.pretrain import pad_right
 
     seqs, masks = [], []
     for msgs, answer in examples:
@@ -186,13 +186,7 @@ def _encode(tokenizer: Any, examples: list[tuple[list[dict[str, str]], str]]) ->
         a = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
         seqs.append(p + a)
         masks.append([0] * len(p) + [1] * len(a))
-    width = max(map(len, seqs))
-    ids = torch.full((len(seqs), width), tokenizer.pad_token_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width))
-    for i, (s, m) in enumerate(zip(seqs, masks)):
-        ids[i, : len(s)] = torch.tensor(s)
-        mask[i, : len(m)] = torch.tensor(m, dtype=torch.float)
-    return ids, mask
+    return pad_right(seqs, masks, tokenizer.pad_token_id)
 
 
 def _train(model: Any, ids: Any, mask: Any, steps: int, batch: int, lr: float, seed: int,

@@ -49,6 +49,22 @@ def render(steps: list[tuple[int, int, int]]) -> str:
     return ",".join(f"{a}+{b}={c}" for a, b, c in steps) + f";{steps[-1][2]}"
 
 
+def sum_prompt(numbers: list[int]) -> Prompt:
+    """The prompt `a+b+c:` whose target is the sum (shared by `chain` and `steps`)."""
+    text = "+".join(map(str, numbers)) + ":"
+    return Prompt(id=text, text=text, target=str(sum(numbers)), meta={"numbers": list(numbers)})
+
+
+def sum_prompts(rng_key: str, n: int, min_terms: int, max_terms: int, max_value: int) -> list[Prompt]:
+    """`n` sums of min_terms..max_terms numbers in 1..max_value, deterministic in `rng_key`."""
+    rng = random.Random(rng_key)
+    out = []
+    for _ in range(n):
+        k = rng.randint(min_terms, max_terms)
+        out.append(sum_prompt([rng.randint(1, max_value) for _ in range(k)]))
+    return out
+
+
 @TASKS.register("chain")
 class ChainTask(Task):
     name = "chain"
@@ -59,16 +75,10 @@ class ChainTask(Task):
         self.min_terms, self.max_terms, self.max_value = min_terms, max_terms, max_value
 
     def make_prompt(self, numbers: list[int]) -> Prompt:
-        text = "+".join(map(str, numbers)) + ":"
-        return Prompt(id=text, text=text, target=str(sum(numbers)), meta={"numbers": list(numbers)})
+        return sum_prompt(numbers)
 
     def prompts(self, split: str, n: int, seed: int) -> list[Prompt]:
-        rng = random.Random(f"chain/{split}/{seed}")
-        out = []
-        for _ in range(n):
-            k = rng.randint(self.min_terms, self.max_terms)
-            out.append(self.make_prompt([rng.randint(1, self.max_value) for _ in range(k)]))
-        return out
+        return sum_prompts(f"chain/{split}/{seed}", n, self.min_terms, self.max_terms, self.max_value)
 
     def extract(self, completion: str) -> str | None:
         _, sep, final = completion.rpartition(";")

@@ -21,11 +21,11 @@ which (docs/findings.md).
 
 from __future__ import annotations
 
-import random
 import re
 from dataclasses import dataclass
 
 from rigorlab.tasks.base import TASKS, Prompt, Task
+from rigorlab.tasks.chain import sum_prompt, sum_prompts
 
 _ADD = re.compile(r"^(\d+)\+(\d+)=(\d+)$")
 _CHECK = re.compile(r"^\?(\d+)-(\d+)=(-?\d+)$")
@@ -145,16 +145,10 @@ class StepsTask(Task):
         self.restate_rate, self.loop_rate = restate_rate, loop_rate
 
     def make_prompt(self, numbers: list[int]) -> Prompt:
-        text = "+".join(map(str, numbers)) + ":"
-        return Prompt(id=text, text=text, target=str(sum(numbers)), meta={"numbers": list(numbers)})
+        return sum_prompt(numbers)
 
     def prompts(self, split: str, n: int, seed: int) -> list[Prompt]:
-        rng = random.Random(f"steps/{split}/{seed}")
-        out = []
-        for _ in range(n):
-            k = rng.randint(self.min_terms, self.max_terms)
-            out.append(self.make_prompt([rng.randint(1, self.max_value) for _ in range(k)]))
-        return out
+        return sum_prompts(f"steps/{split}/{seed}", n, self.min_terms, self.max_terms, self.max_value)
 
     def extract(self, completion: str) -> str | None:
         _, final = split_chain(completion)
