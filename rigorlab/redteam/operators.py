@@ -13,6 +13,8 @@ that need the user's own turn (prefill, dialogue, escalation) do not apply.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import random
 from dataclasses import dataclass, replace
 from typing import Sequence
@@ -35,14 +37,15 @@ class Context:
     parent_progress: float = 0.0
 
 
-class Operator:
+class Operator(ABC):
     """Base class: `mutate(attack, rng, ctx) -> Attack`."""
 
     registered_name = "operator"
     kinds: frozenset[str] = ALL_KINDS
 
+    @abstractmethod
     def mutate(self, attack: Attack, rng: random.Random, ctx: Context) -> Attack:
-        raise NotImplementedError
+        """A new attack derived from `attack` (the operator's one idea)."""
 
 
 OPERATORS: Registry[Operator] = Registry("operator")
