@@ -186,3 +186,18 @@ def test_report_reads_the_optimum_each_run_wrote_and_loads_no_model(study, tmp_p
         per_run.append(tvs)
     # the interval's centre is the mean over seeds and prompts of the values the runs wrote
     assert stats["metrics"]["tv_reverse"]["arms"]["grpo"]["mean"] == pytest.approx(np.mean(per_run), abs=1e-9)
+
+
+def test_markdown_tables_match_stats(study):
+    """report.md beside report.html: every arm's interval as in stats.json, bold exactly where separated."""
+    md = study.report_path.with_suffix(".md").read_text(encoding="utf-8")
+    stats = json.loads((study.study_dir / "stats.json").read_text())
+    acc = stats["metrics"]["accuracy"]
+    k1 = acc["arms"]["k1-reward"]
+    cell = f'{k1["mean"]:.3f} [{k1["lo"]:.3f}, {k1["hi"]:.3f}]'
+    entry = acc["vs_baseline"]["k1-reward"]
+    separated = entry["excludes_zero"] or not entry["overlap"]
+    assert (f"**{cell}**" in md) == separated and cell in md
+    assert "| reference (pi_ref) |" in md and "grpo (baseline)" in md
+    assert md.count("|---|") >= 2 and "Paired difference to the baseline (grpo)" in md
+

@@ -239,3 +239,27 @@ def test_one_seed_has_no_interval_and_no_verdict():
     res = _fake_study({"grpo": {"length_incorrect": 6.0}}, seeds=[0])
     q = length_analysis(res, n_boot=100)["arms"]["grpo"]["quantities"]["length_incorrect"]
     assert q["verdict"]["direction"] == "unknown" and "one seed" in q["verdict"]["text"]
+
+
+def test_markdown_length_tables_bold_only_separated_growth():
+    import re
+
+    from rigorlab.report.markdown import _length_tables
+    from rigorlab.study.length import LABELS, length_analysis
+
+    res = _fake_study({"grpo": {"length_incorrect": 6.0}, "dr_grpo": {}}, seeds=range(5))
+    md = "\n".join(_length_tables(length_analysis(res, n_boot=200)))
+    assert md.count("did length grow?") == 2 and md.count("Did accuracy follow?") == 2
+    growth = md.split("Growth, trained - reference")[1].split("Difference to the baseline")[0]
+    grpo_row = next(line for line in growth.splitlines() if line.startswith("| grpo |"))
+    cells = [c.strip() for c in grpo_row.strip("|").split("|")]
+    assert cells[1 + list(LABELS).index("length_incorrect")].startswith("**+")     # +6 tokens: separated
+    n_cells = 0
+    for line in growth.splitlines():
+        for cell in line.strip("|").split("|")[1:]:
+            m = re.fullmatch(r"\s*(\*\*)?([-+][0-9.e-]+) \[([-+][0-9.e-]+), ([-+][0-9.e-]+)\](\*\*)?\s*", cell)
+            if m:
+                n_cells += 1
+                lo, hi = float(m.group(3)), float(m.group(4))
+                assert bool(m.group(1)) == (lo > 0 or hi < 0), cell          # bold exactly when 0 is excluded
+    assert n_cells == 2 * len(LABELS)

@@ -17,6 +17,7 @@ import numpy as np
 from rigorlab.io import atomic_write_json, atomic_write_text
 from rigorlab.report import figures
 from rigorlab.report.length import length_section
+from rigorlab.report.markdown import study_markdown
 from rigorlab.report.html import (diff_cell, esc, figure, fmt, interval_cell, link, page, table)
 from rigorlab.store.index import RunIndex
 from rigorlab.study.length import length_analysis
@@ -29,7 +30,10 @@ SMOOTH = 9
 
 def build_report(study_dir: str | Path, index: RunIndex | None = None, output: str | Path | None = None,
                  n_boot: int = 2000) -> Path:
-    """Write study_dir/report.html (or `output`) and study_dir/stats.json; returns the report's path."""
+    """Write study_dir/report.html (or `output`), report.md beside it and study_dir/stats.json.
+
+    Returns the HTML report's path.
+    """
     res = load_results(study_dir, index)
     stats = write_stats(res, n_boot)
     length = length_analysis(res, n_boot)          # None unless the task labels its steps
@@ -37,6 +41,7 @@ def build_report(study_dir: str | Path, index: RunIndex | None = None, output: s
         atomic_write_json(res.study_dir / "length.json", length)
     out = Path(output) if output else res.study_dir / "report.html"
     atomic_write_text(out, render(res, stats, out.parent, length))
+    atomic_write_text(out.with_suffix(".md"), study_markdown(res, stats, length))
     return out
 
 
