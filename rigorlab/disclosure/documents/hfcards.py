@@ -171,6 +171,8 @@ def render_model_card(f: RunFacts, aad: IndicatorAnswers | None = None,
           "what the run cannot know is marked **Gap**.", "",
         "## Model Details", "", "### Model Description", "",
         f"- **Base model:** {f.base_model or 'not recorded'}",
+        *([f"- **Base weights:** {f.base_weights}"] if f.base_weights else []),
+        *([f"- **Fine-tuning:** {f.fine_tuning}"] if f.fine_tuning else []),
         f"- **Training algorithm:** GRPO-family, loss type {f.get('grpo.loss_type') or 'not recorded'}",
         f"- **{regulariser_line(f)}**",
         "- **Developed by:** " + GAP_ORG, "- **License:** " + GAP_ORG, "",
@@ -182,6 +184,9 @@ def render_model_card(f: RunFacts, aad: IndicatorAnswers | None = None,
         "```python\nfrom transformers import AutoModelForCausalLM, AutoTokenizer\n"
         "model = AutoModelForCausalLM.from_pretrained(\"model\")  # the run directory's model/ folder\n"
         "tokenizer = AutoTokenizer.from_pretrained(\"model\")\n```", "",
+        *(["The LoRA adapters alone are in `model/adapter/`: `peft.PeftModel.from_pretrained(base, "
+           "\"model/adapter\")` on the base model that `adapter_config.json` names.", ""]
+          if f.policy.get("lora") else []),
         "## Training Details", "", "### Training Data", "",
         (render_answer(ddt.rule("mixture")) + base_model_note(f) if train else "**Gap:** no training data set is recorded.")
         + "\n\nSee `datasheet.md` and `dataset_card.md` for provenance, filters and decontamination.", "",

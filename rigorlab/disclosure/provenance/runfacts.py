@@ -28,6 +28,7 @@ class RunFacts:
     provenance: dict = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
     model_files: list[str] = field(default_factory=list)
+    policy: dict = field(default_factory=dict)      # policy.json: source weights, trainable parameters, LoRA
     gaps: list[str] = field(default_factory=list)   # files / keys the run lacks
 
     # -- config -----------------------------------------------------------------------------
@@ -53,6 +54,31 @@ class RunFacts:
     def base_model(self) -> str | None:
         m = self.get("policy.model")
         return str(m) if m is not None else None
+
+    @property
+    def fine_tuning(self) -> str | None:
+        """How the weights were trained, in one line (None when the run predates policy.json)."""
+        pol = self.policy
+        if not pol.get("trainable_parameters"):
+            return None
+        trainable, base = int(pol["trainable_parameters"]), int(pol.get("parameters") or 0)
+        lora = pol.get("lora")
+        if not lora:
+            return f"full fine-tuning of all {trainable:,} parameters"
+        share = f" ({100 * trainable / base:.2f}% of the base model's {base:,})" if base else ""
+        return (f"LoRA r={lora.get('r')}, alpha={lora.get('alpha')}, dropout={lora.get('dropout')} on "
+                f"{', '.join(lora.get('target_modules') or [])}: {trainable:,} trainable parameters{share}; "
+                "model/ holds the merged weights, model/adapter/ the adapters alone")
+
+    @property
+    def base_weights(self) -> str | None:
+        """The file the base weights were read from, when it is one file (GGUF): name, size, sha256."""
+        src = self.policy.get("source") or {}
+        if src.get("format") != "gguf":
+            return None
+        size = f", {int(src['bytes']):,} bytes" if src.get("bytes") else ""
+        digest = f", sha256 {src['sha256']}" if src.get("sha256") else ""
+        return f"{src.get('file')} (GGUF{size}{digest}), dequantised to float32"
 
     @property
     def datasets(self) -> list[dict]:
@@ -134,6 +160,8 @@ def load_run(run_dir: str | Path) -> RunFacts:
         facts.gaps.append("provenance.json (data provenance)")
     else:
         facts.provenance = prov
+    if (run_dir / "policy.json").exists():   # absent from runs before it existed: not a gap
+        facts.policy = _read_json(run_dir / "policy.json")
     model_dir = run_dir / "model"
     if model_dir.is_dir():
         facts.model_files = sorted(p.name for p in model_dir.iterdir() if p.is_file())
