@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rigorlab.disclosure.audit import text as T
 from rigorlab.disclosure.vagueness import NOT_NAMES
@@ -28,6 +29,16 @@ from rigorlab.disclosure.vagueness import NOT_NAMES
 CLAUSE = re.compile(r";\s+|,?\s+(?:followed by|and then|after which|whereas)\s+|,\s+(?:while|but)\s+",
                     re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+# Every CLAUSE boundary holds one of these words or ';' (any case: tested on the lower-cased text,
+# which is exact for ASCII text; other text is split without the test).
+_CLAUSE_HINTS = (";", "followed by", "and then", "after which", "whereas", "while", "but")
+
+
+def _may_split(quote: str) -> bool:
+    if not quote.isascii():
+        return True
+    low = quote.lower()
+    return any(h in low for h in _CLAUSE_HINTS)
 FREQUENT_MIN = 3          # a name in at least this many passages ...
 FREQUENT_SHARE = 0.1      # ... and in this share of them is the document's subject
 
@@ -55,11 +66,21 @@ _NAME = re.compile(r"(?<=[a-z0-9,;:(/]\s)[A-Z]\w*(?:[-.]\w+)*|"
 
 def names_in(text: str) -> set[str]:
     """Capitalised, mixed-case and alphanumeric names ('Common', 'Crawl', 'CC-MAIN-2023-50', 'H800')."""
-    return {m.group(0).rstrip(".") for m in _NAME.finditer(text)} - NOT_NAMES
+    return {n.rstrip(".") for n in _NAME.findall(text)} - NOT_NAMES
 
 
-def _words(text: str) -> set[str]:
-    return set(T.tokenize(re.sub(r"[-_./]", " ", text)))
+_SEPARATORS = re.compile(r"[-_./]")
+
+
+@lru_cache(maxsize=65536)
+def _words(text: str) -> frozenset[str]:
+    """The words of a name ('DeepSeek-V3' -> deepseek, v3); a name recurs across passages and documents."""
+    return frozenset(T.tokenize(_SEPARATORS.sub(" ", text)))
+
+
+@lru_cache(maxsize=65536)
+def _name_tokens(name: str) -> frozenset[str]:
+    return frozenset(T.tokenize(name))
 
 
 _VERSIONED = re.compile(r"\b[A-Za-z][\w.-]*\d[\w.-]*|\b\d[\w.-]*[A-Za-z][\w.-]*")
@@ -73,7 +94,8 @@ def frequent_names(passages: list[str], title: str = "") -> frozenset[str]:
         return frozenset()
     counts: Counter[str] = Counter()
     for text in passages:
-        counts.update({n.lower() for n in _VERSIONED.findall(text)})
+        if _DIGIT.search(text) is not None:          # a versioned name has a digit
+            counts.update({n.lower() for n in _VERSIONED.findall(text)})
     need = max(FREQUENT_MIN, FREQUENT_SHARE * len(passages))
     return frozenset(n.rstrip(".-") for n, c in counts.items() if c >= need and _words(n) & title_words)
 
@@ -81,7 +103,7 @@ def frequent_names(passages: list[str], title: str = "") -> frozenset[str]:
 def linked_text(quote: str, phrases: list[str], heading_on_topic: bool) -> str:
     """The clauses of `quote` that name the topic (all of it when its headings do, or when no
     clause does, e.g. the quote was chosen for the question's words)."""
-    if heading_on_topic:
+    if heading_on_topic or not _may_split(quote):
         return quote
     clauses = [c for c in CLAUSE.split(quote) if c and c.strip()]
     if len(clauses) < 2:
@@ -90,15 +112,15 @@ def linked_text(quote: str, phrases: list[str], heading_on_topic: bool) -> str:
     return " ; ".join(kept) if kept else quote
 
 
-def raw_facts(text: str) -> tuple[int, int, int, tuple[tuple[str, tuple[str, ...]], ...]]:
+RawFacts = tuple[int, int, int, tuple[tuple[str, frozenset[str]], ...]]
+
+
+def raw_facts(text: str) -> RawFacts:
     """(numbers with unit, links, dates, (name, its tokens) pairs) of a text, computed once."""
     digits = _DIGIT.search(text) is not None
-    names = tuple((n, tuple(T.tokenize(n))) for n in sorted(names_in(text)))
+    names = tuple((n, _name_tokens(n)) for n in sorted(names_in(text)))
     return (len(T.NUMBER_WITH_UNIT.findall(text)) if digits else 0, len(T.URL.findall(text)),
             len(T.YEAR_OR_DATE.findall(text)) if digits else 0, names)
-
-
-RawFacts = tuple[int, int, int, tuple[tuple[str, tuple[str, ...]], ...]]
 
 
 def facts(text: str, own_words: frozenset[str], doc_names: frozenset[str] = frozenset(),
@@ -111,5 +133,5 @@ def facts(text: str, own_words: frozenset[str], doc_names: frozenset[str] = froz
         if cache is not None:
             cache[text] = raw
     with_unit, urls, years, names = raw
-    kept = sum(1 for n, toks in names if n.lower() not in doc_names and not (toks and set(toks) <= own_words))
+    kept = sum(1 for n, toks in names if n.lower() not in doc_names and not (toks and toks <= own_words))
     return Facts(with_unit=with_unit, urls=urls, years=years, names=kept)

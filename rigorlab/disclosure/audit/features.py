@@ -139,7 +139,7 @@ def passage_stats(passage: str) -> PassageStats:
     linky = "http" in text or "www." in text or "@" in text or "/" in text
     vague = vagueness.vague_phrases(text)
     return PassageStats(
-        tokens=frozenset(T.tokenize(text)),
+        tokens=frozenset(T.content_tokens(words)),
         n_words=len(words),
         numbers=len(T.NUMBER.findall(text)) if digits else 0,
         with_unit=len(T.NUMBER_WITH_UNIT.findall(text)) if digits else 0,
@@ -148,8 +148,8 @@ def passage_stats(passage: str) -> PassageStats:
         proper=len(T.PROPER.findall(text)),
         acronyms=len(T.ACRONYM_OR_MIXED.findall(text)),
         bullets=len(T.BULLET.findall(text)),
-        procedure=sum(1 for w in words if w in T.PROCEDURE_WORDS),
-        hedges=sum(1 for w in words if w in T.HEDGES),
+        procedure=sum(map(T.PROCEDURE_WORDS.__contains__, words)),
+        hedges=sum(map(T.HEDGES.__contains__, words)),
         vague=len(vague),
         refuses=bool(T.NON_DISCLOSURE.search(text)),
         formula=bool(vague) and not vagueness.has_specifics(text),

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 from rank_bm25 import BM25Okapi
@@ -25,6 +26,9 @@ GENERIC_SHARE = 0.4   # a keyword found in more than this share of passages is w
 
 COVERAGE_FOR_ONE = 0.25   # covering this share of the question's weighted words counts like one keyword phrase
 
+# (in body, in headings, contribution of a multi-word keyword, of a single-word one): None when no hit
+_PhraseHits = tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]
+
 
 @dataclass(frozen=True)
 class Query:
@@ -35,6 +39,16 @@ class Query:
     title_terms: frozenset[str]
     question_weights: tuple[tuple[str, float], ...] = ()   # title+question words, distinctiveness-weighted
     multiword: frozenset[tuple[str, ...]] = frozenset()    # phrases written as several words ("developed by")
+    _needles: tuple[tuple[str, tuple[str, ...], bool], ...] = field(init=False, repr=False, compare=False)
+    _question_total: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Derived once per indicator, not once per document: each phrase as ' a b ' (the key of a
+        # document's phrase cache; a string hashes once, a tuple on every lookup) with its words and
+        # whether it is written as several words, and the question's total weight.
+        object.__setattr__(self, "_needles", tuple((" " + " ".join(p) + " ", p, p in self.multiword)
+                                                   for p in self.phrases))
+        object.__setattr__(self, "_question_total", sum(w for _, w in self.question_weights))
 
 
 def make_query(title: str, question: str, keywords: list[str],
@@ -96,7 +110,8 @@ class PassageIndex:
         # so that a term present in most passages still ranks, just weakly.
         idf = np.maximum(idf, 0.05)
         self.weight = idf[:, None] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / bm.avgdl))
-        self._phrase_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
+        self._present_f = self.present.astype(np.float64)
+        self._phrase_cache: dict[str, _PhraseHits] = {}
         self._none = np.zeros(self.n, dtype=bool)
 
     @staticmethod
@@ -120,68 +135,76 @@ class PassageIndex:
         return hit
 
     def bm25(self, query: Query) -> np.ndarray:
-        rows = [self.col[t] for t in query.terms if t in self.col]
+        col = self.col
+        rows = [col[t] for t in query.terms if t in col]
         if not rows:
             return np.zeros(self.n)
         return self.weight[rows].sum(axis=0)
 
     def phrase_hits(self, phrase: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         """(in body, in headings) boolean arrays for one keyword phrase."""
-        body, head, _ = self._phrase(phrase)
-        return body, head
+        got = self._phrase(" " + " ".join(phrase) + " ", phrase)
+        return got[0], got[1]
 
-    def _phrase(self, phrase: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Hits and score contribution of one phrase, computed once per document.
+    def _phrase(self, needle: str, phrase: tuple[str, ...]) -> _PhraseHits:
+        """Hits and score contribution of one phrase (`needle` is it as ' a b '), computed once per document.
 
         Returned without the phrase's own weight (applied per query): a match in the body counts 1,
         in the enclosing headings 2 (a heading names what the passage is about); a keyword present
         in more than GENERIC_SHARE of this document's passages counts a third (not distinctive here).
+        The last item is the contribution of a single-word keyword (x 0.6, see `keyword_evidence`).
         """
-        got = self._phrase_cache.get(phrase)
+        got = self._phrase_cache.get(needle)
         if got is not None:
             return got
-        if any(t not in self._words for t in phrase):          # some word never occurs: no hit
-            got = (self._none, self._none, None)
+        words = self._words
+        if any(t not in words for t in phrase):          # some word never occurs: no hit
+            got = (self._none, self._none, None, None)
         else:
-            needle = " " + " ".join(phrase) + " "
             body = self._find(needle, self._body_all, self._body_starts)
             head = self._find(needle, self._head_all, self._head_starts)
             anyhit = body | head
             k = int(anyhit.sum())
-            contrib = None
+            contrib = single = None
             if k:
                 w = 1.0 / 3.0 if self.n >= 5 and k > GENERIC_SHARE * self.n else 1.0
                 contrib = w * np.where(head, 2.0, body.astype(float))
-            got = (body, head, contrib)
-        self._phrase_cache[phrase] = got
+                single = 0.6 * contrib
+            got = (body, head, contrib, single)
+        self._phrase_cache[needle] = got
         return got
 
     def keyword_evidence(self, query: Query) -> np.ndarray:
         """Per passage: the keyword score, sum over phrases of contribution x (1 for a keyword written
         as several words, 0.6 for a single word)."""
-        score = np.zeros(self.n)
-        for ph in query.phrases:
-            contrib = self._phrase(ph)[2]
-            if contrib is not None:
-                score += contrib if ph in query.multiword else 0.6 * contrib
-        return score
+        score = None
+        cache = self._phrase_cache
+        for needle, phrase, multi in query._needles:
+            got = cache.get(needle) or self._phrase(needle, phrase)
+            c = got[2] if multi else got[3]
+            if c is not None:
+                if score is None:
+                    score = c.copy()     # 0 + c, exactly
+                else:
+                    score += c
+        return np.zeros(self.n) if score is None else score
 
     def question_overlap(self, query: Query) -> np.ndarray:
         """Per passage: weighted share of the question's words present, / COVERAGE_FOR_ONE, capped at 1."""
-        total = sum(w for _, w in query.question_weights)
-        rows = [(self.col[t], w) for t, w in query.question_weights if t in self.col]
-        if not rows or total <= 0:
+        total = query._question_total
+        col = self.col
+        idx = [col[t] for t, _ in query.question_weights if t in col]
+        if not idx or total <= 0:
             return np.zeros(self.n)
-        idx = [r for r, _ in rows]
-        w = np.asarray([w for _, w in rows])
-        share = (w @ self.present[idx]) / total
+        w = np.asarray([w for t, w in query.question_weights if t in col])
+        share = (w @ self._present_f[idx]) / total
         return np.minimum(1.0, share / COVERAGE_FOR_ONE)
 
     def matched(self, query: Query, j: int) -> list[str]:
         """The keyword phrases found in passage j (body or headings)."""
         out = []
-        for ph in query.phrases:
-            body, head, _ = self._phrase(ph)
+        for needle, phrase, _ in query._needles:
+            body, head, _, _ = self._phrase(needle, phrase)
             if body[j] or head[j]:
-                out.append(" ".join(ph))
+                out.append(" ".join(phrase))
         return out

@@ -7,6 +7,7 @@ text) and auditing (on passages of a card) see exactly the same features.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from rigorlab.disclosure import vagueness
 
@@ -37,8 +38,13 @@ _STEMS: dict[str, str] = {}
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stop-word-free, lightly stemmed word tokens."""
+    return content_tokens(_TOKEN.findall(text.lower()))
+
+
+def content_tokens(words: list[str]) -> list[str]:
+    """`tokenize` of a text whose `raw_words` are `words` (the text is not scanned again)."""
     out = []
-    for t in _TOKEN.findall(text.lower()):
+    for t in words:
         s = _STEMS.get(t)
         if s is None:
             s = "" if t in STOPWORDS or len(t) < 2 else _stem(t)
@@ -93,13 +99,57 @@ def raw_words(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-URL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+|https?://[^\s)>\]\"']+|www\.[^\s)>\]\"']+|\b[\w.-]+\.(?:com|org|ai|io|net|edu|gov)/[^\s)>\]]*")
+class Alternatives:
+    """A regular expression `a|b|c` whose alternatives each need one of some literal strings in the
+    text, e.g. an e-mail address needs '@': each text is searched with only the alternatives that
+    can match in it, compiled once per combination. The matches are exactly those of the whole
+    alternation (an alternative that matches nowhere in a text changes nothing at any position),
+    found sooner: Python's `re` tries every alternative at every position of the text.
+    Offers the `re.Pattern` methods the auditor uses (findall, finditer, search)."""
+
+    def __init__(self, alternatives: tuple[tuple[tuple[str, ...], str], ...], flags: int = 0) -> None:
+        self._alternatives = alternatives
+        self.flags = flags
+        self.pattern = "|".join(a for _, a in alternatives)
+        self._compiled: dict[tuple[bool, ...], re.Pattern[str] | None] = {}
+
+    def _for(self, text: str) -> re.Pattern[str] | None:
+        key = tuple(any(n in text for n in needs) for needs, _ in self._alternatives)
+        try:
+            return self._compiled[key]
+        except KeyError:
+            parts = [a for use, (_, a) in zip(key, self._alternatives) if use]
+            rx = self._compiled[key] = re.compile("|".join(parts), self.flags) if parts else None
+            return rx
+
+    def findall(self, text: str) -> list[str]:
+        rx = self._for(text)
+        return rx.findall(text) if rx is not None else []
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        rx = self._for(text)
+        return rx.finditer(text) if rx is not None else iter(())
+
+    def search(self, text: str) -> re.Match[str] | None:
+        rx = self._for(text)
+        return rx.search(text) if rx is not None else None
+
+
+URL = Alternatives((
+    (("@",), r"[\w.+-]+@[\w-]+\.[\w.-]+"),
+    (("http",), r"https?://[^\s)>\]\"']+"),
+    (("www.",), r"www\.[^\s)>\]\"']+"),
+    ((".com/", ".org/", ".ai/", ".io/", ".net/", ".edu/", ".gov/"), r"\b[\w.-]+\.(?:com|org|ai|io|net|edu|gov)/[^\s)>\]]*"),
+))
 NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*(?:\s*(?:%|[kmbt]\b|[KMBT]\b))?")
+# A currency sign or a digit not preceded by a word character or a dot, then the unit. The pattern
+# starts with the character class [$\u20ac\u00a3\d] (the lookbehinds come after it: `(?<![\w.]\d)` is
+# `(?<![\w.])` one character later) so that `re` skips straight to the candidate characters.
 NUMBER_WITH_UNIT = re.compile(
-    r"[$\u20ac\u00a3]\s?\d[\d,.]*\s*[kKmMbB]?\b|(?<![\w.])\d[\d,.]*\s*(?:%|percent|[kKmMbBtT]\b|thousand|million|billion|trillion|tokens?|parameters?|params|"
+    r"[$\u20ac\u00a3\d](?:(?<=[$\u20ac\u00a3])\s?\d[\d,.]*\s*[kKmMbB]?\b|(?<=\d)(?<![\w.]\d)[\d,.]*\s*(?:%|percent|[kKmMbBtT]\b|thousand|million|billion|trillion|tokens?|parameters?|params|"
     r"examples?|samples?|documents?|images?|hours?|gpus?|tpus?|h100s?|a100s?|h800s?|flops?|days?|"
     r"languages?|tb|gb|mb|kwh|mwh|tco2e?|tons?|words?|pairs?|prompts?|annotators?|people|employees?|"
-    r"steps?|epochs?|layers?|seeds?|runs?|nodes?|kg|kw|w)\b",
+    r"steps?|epochs?|layers?|seeds?|runs?|nodes?|kg|kw|w)\b)",
     re.IGNORECASE,
 )
 YEAR_OR_DATE = re.compile(
@@ -107,7 +157,8 @@ YEAR_OR_DATE = re.compile(
     re.IGNORECASE,
 )
 # Capitalised or mixed-case words that are not sentence-initial: names of data sets, tools, bodies.
-PROPER = re.compile(r"(?<=[a-z0-9,;:(]\s)(?:[A-Z][a-z]*[A-Z0-9][\w-]*|[A-Z][a-z]{2,}|[A-Z]{2,}[\w-]*)")
+# (The capital comes first and the lookbehind after it, so that `re` skips straight to capitals.)
+PROPER = re.compile(r"[A-Z](?<=[a-z0-9,;:(]\s[A-Z])(?:[a-z]*[A-Z0-9][\w-]*|[a-z]{2,}|[A-Z]+[\w-]*)")
 ACRONYM_OR_MIXED = re.compile(r"\b(?:[A-Z]{2,}[0-9A-Za-z-]*|[A-Za-z]+[0-9][\w.-]*|[a-z]+[A-Z][\w-]*)\b")
 BULLET = re.compile(r"(?m)^\s*(?:[-*+\u2022]|\(?[0-9ivx]{1,4}[.)])\s+")
 
