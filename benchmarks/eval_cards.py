@@ -11,15 +11,20 @@ Modes (all on the development documents of `data/audit/splits.json`):
            for each family, the layer is fitted on the other families' labels
            only (and inside that, cross-fitted; see train_exemplars.py) and scores
            the held-out family. `--lodo`: leave-one-document-out instead.
+- dense:   `--dense`: the layer with the embedding columns of `dense.py` added
+           (opt-in in the auditor, `rigorlab audit --dense`), same protocol.
 `--final` additionally fits the layer on all development documents and scores
 the untouched test families once (run it once, at the end).
+
+Nothing is tuned on these folds: the layer's features, penalty (L2 = 1) and
+decision rule (P >= 0.5) were fixed before the leave-one-family-out run.
 
 Printed: Cohen's kappa on "disclosed vs not", three-level kappa and accuracy,
 the 3x3 confusion matrix (rows = people, columns = auditor), per-framework
 figures, and a 95% percentile bootstrap interval over documents (2,000
 resamples, seed 0) beside the targets (kappa >= 0.8, accuracy >= 0.8).
 
-    python benchmarks/eval_cards.py [--labels data/audit/labels/adjudicated] [--lodo] [--final] [--json out.json]
+    python benchmarks/eval_cards.py [--labels data/audit/labels/adjudicated] [--lodo] [--dense] [--final] [--json out.json]
 """
 
 from __future__ import annotations
@@ -75,17 +80,50 @@ def rows_of(docs: list[str], labels: dict, findings: dict) -> list[tuple[str, st
 
 
 def cross_validated(dev: list[str], group: dict[str, str], labels: dict, documents: dict, base: dict,
-                    families: dict[str, str]) -> dict[str, list]:
+                    families: dict[str, str], encoder=None, cache: dict | None = None) -> dict[str, list]:
     """Findings of every dev document from a layer fitted without its group (family or document)."""
     out = {}
     prepared = prepared_ddt_aad()
-    cache: dict = {}
+    cache = {} if cache is None else cache
     for g in sorted(set(group[d] for d in dev)):
         train = [d for d in dev if group[d] != g]
-        model = fit(train, labels, documents, base, families, prepared, cache=cache)
+        model = fit(train, labels, documents, base, families, prepared, cache=cache, encoder=encoder)
         for d in (d for d in dev if group[d] == g):
             out[d] = model.refine(documents[d], base[d], prepared)
     return out
+
+
+def paired_difference(rows: list[tuple[str, str, str, str]], ref: list[tuple[str, str, str, str]],
+                      n: int = 2000, seed: int = 0) -> dict[str, list[float]]:
+    """Difference (rows - ref) of binary kappa and three-level accuracy on the same items, with a 95%
+    percentile interval from resampling whole documents (both sets resampled together)."""
+    a, b = sorted(rows), sorted(ref)
+    assert [r[:3] for r in a] == [r[:3] for r in b], "paired rows must be the same items"
+    docs = sorted({r[0] for r in a})
+    idx = {d: [k for k, r in enumerate(a) if r[0] == d] for d in docs}
+
+    def stat(rs: list, ks: list[int]) -> tuple[float, float]:
+        t = [rs[k][2] for k in ks]
+        p = [rs[k][3] for k in ks]
+        return cohen_kappa(binary(t), binary(p)), float(np.mean(np.asarray(t) == np.asarray(p)))
+
+    rng = np.random.default_rng(seed)
+    dk, da = [], []
+    for _ in range(n):
+        ks = [k for j in rng.integers(0, len(docs), len(docs)) for k in idx[docs[j]]]
+        (ka, aa), (kb, ab) = stat(a, ks), stat(b, ks)
+        dk.append(ka - kb)
+        da.append(aa - ab)
+    every = list(range(len(a)))
+    (ka, aa), (kb, ab) = stat(a, every), stat(b, every)
+    q = lambda v: [round(float(np.percentile(v, 2.5)), 3), round(float(np.percentile(v, 97.5)), 3)]
+    return {"kappa_binary": [round(ka - kb, 3), *q(dk)], "accuracy_3": [round(aa - ab, 3), *q(da)]}
+
+
+def print_difference(name: str, diff: dict[str, list[float]]) -> None:
+    k, a = diff["kappa_binary"], diff["accuracy_3"]
+    print(f"{name}: kappa {k[0]:+.3f} [{k[1]:+.3f}, {k[2]:+.3f}]   three-level accuracy {a[0]:+.3f} "
+          f"[{a[1]:+.3f}, {a[2]:+.3f}]  (paired bootstrap over documents, 95%)")
 
 
 def report(name: str, rows: list[tuple[str, str, str, str]]) -> dict:
@@ -150,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labels", type=Path, default=ROOT / "labels" / "adjudicated")
     ap.add_argument("--lodo", action="store_true", help="leave one document out (default: one family)")
     ap.add_argument("--final", action="store_true", help="also score the untouched test split (once)")
+    ap.add_argument("--dense", action="store_true", help="also the layer with embedding columns (dense.py; "
+                                                         "needs rigorlab[embeddings], minutes)")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--judge", default=None, help="also score the LLM judge at this OpenAI-compatible URL "
                                                   "(on top of rules + shipped layer, dev documents)")
@@ -164,19 +204,37 @@ def main(argv: list[str] | None = None) -> int:
     documents, base = base_findings(docs_needed, ROOT)
     out: dict = {"labels": str(args.labels), "dev": len(dev)}
     out["annotators_dev"] = annotators(dev)
-    out["rules"] = report("rules (no learned layer), dev", rows_of(dev, labels, base))
+    rules_rows = rows_of(dev, labels, base)
+    out["rules"] = report("rules (no learned layer), dev", rules_rows)
     group = {d: d for d in dev} if args.lodo else families
-    cv = cross_validated(dev, group, labels, documents, base, families)
-    out["learned"] = report(f"rules + exemplar layer, leave-one-{'document' if args.lodo else 'family'}-out, dev",
-                            rows_of(dev, labels, cv))
+    protocol = f"leave-one-{'document' if args.lodo else 'family'}-out"
+    cache: dict = {}
+    cv = cross_validated(dev, group, labels, documents, base, families, cache=cache)
+    learned_rows = rows_of(dev, labels, cv)
+    out["learned"] = report(f"rules + exemplar layer (the default auditor), {protocol}, dev", learned_rows)
+    out["learned_minus_rules"] = paired_difference(learned_rows, rules_rows)
+    print_difference("\nlayer - rules", out["learned_minus_rules"])
+    encoder = None
+    if args.dense:
+        from rigorlab.disclosure.audit.dense import DenseEncoder
+
+        encoder = DenseEncoder(threads=1)
+        dv = cross_validated(dev, group, labels, documents, base, families, encoder=encoder, cache=cache)
+        dense_rows = rows_of(dev, labels, dv)
+        out["dense"] = report(f"rules + exemplar layer + dense columns (--dense), {protocol}, dev", dense_rows)
+        out["dense_minus_rules"] = paired_difference(dense_rows, rules_rows)
+        out["dense_minus_learned"] = paired_difference(dense_rows, learned_rows)
+        print_difference("\ndense - rules", out["dense_minus_rules"])
+        print_difference("dense - layer", out["dense_minus_learned"])
     if args.judge:
         out["judge"] = judged(args.judge, args.judge_model or "", dev, labels, documents, base)
     if args.final:
         prepared = prepared_ddt_aad()
-        model = fit(dev, labels, documents, base, families, prepared)
+        model = fit(dev, labels, documents, base, families, prepared, encoder=encoder)
         final = {d: model.refine(documents[d], base[d], prepared) for d in test}
         out["final_rules"] = report("FINAL test split, rules alone", rows_of(test, labels, base))
-        out["final"] = report(f"FINAL test split ({', '.join(split['test_families'])}), rules + layer fitted on dev",
+        out["final"] = report(f"FINAL test split ({', '.join(split['test_families'])}), rules + layer"
+                              f"{' + dense' if encoder else ''} fitted on dev",
                               rows_of(test, labels, final))
         out["annotators_test"] = annotators(test)
     if args.json:

@@ -54,8 +54,12 @@ def audit(
     params: Optional[float] = typer.Option(None, "--params", help="Reach: parameters in billions (overrides detection)."),
     users: Optional[float] = typer.Option(None, "--users", help="Reach: users in millions (overrides detection)."),
     agenda_file: Optional[Path] = typer.Option(None, "--agenda-file", help="Your own agenda YAML (schema of msaa.yaml)."),
-    learned: bool = typer.Option(False, "--learned", help="Apply the learned exemplar layer to DDT and AAD "
-                                                          "(trained on data/audit labels; see README for its agreement)."),
+    learned: bool = typer.Option(True, "--learned/--rules-only",
+                                 help="The learned exemplar layer on DDT and AAD (trained on data/audit labels; "
+                                      "on by default, see README for its agreement); --rules-only: the rules alone."),
+    dense: bool = typer.Option(False, "--dense", help="The learned layer with sentence-embedding similarity "
+                                                       "(offline all-MiniLM-L6-v2, rigorlab[embeddings]); about 40x "
+                                                       "slower, see README for its agreement."),
     judge: Optional[str] = typer.Option(
         None, "--judge", help="Also ask an LLM judge: base URL of an OpenAI-compatible endpoint "
                               "(e.g. http://127.0.0.1:8000/v1); its quote must be verbatim or the offline level stands."),
@@ -88,7 +92,7 @@ def audit(
         llm = LLMJudge(judge, judge_model, cache=judge_cache, key_env=judge_key_env,
                        frameworks_version={f.id: str(f.version) for f in frameworks})
     try:
-        run = Auditor(frameworks, exemplars=learned, judge=llm, terms=terms).audit_paths(paths)
+        run = Auditor(frameworks, exemplars=learned, judge=llm, terms=terms, dense=dense).audit_paths(paths)
     finally:
         if llm is not None:
             llm.close()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -36,12 +37,20 @@ from scipy import sparse
 
 from rigorlab.disclosure.audit import text as T
 from rigorlab.disclosure.audit.classifier import _sigmoid
+from rigorlab.disclosure.audit.dense import DENSE_FEATURES, DenseEncoder, dense_columns
 from rigorlab.disclosure.audit.document import Document, Passage
 from rigorlab.disclosure.audit.features import PassageStats, passage_stats
-from rigorlab.disclosure.audit.judge import GENERIC_HEADINGS, Finding, PreparedIndicator, split_sentences
+from rigorlab.disclosure.audit.judge import (
+    GENERIC_HEADINGS,
+    DocumentJudge,
+    Finding,
+    PreparedIndicator,
+    split_sentences,
+)
 from rigorlab.disclosure.audit.retrieval import PassageIndex
 
 MODEL_PATH = Path(__file__).resolve().parent / "exemplar_model.json"
+DENSE_MODEL_PATH = Path(__file__).resolve().parent / "exemplar_model_dense.json"   # with `dense.py` columns
 FRAMEWORKS = ("ddt", "aad")       # the frameworks of the labelled set
 PAIR_FEATURES = ("sim_disclosed", "sim_vague", "sim_disclosed_top3", "sim_other", "margin", "keyword",
                  "question_overlap", "bm25_relative", "dedicated_heading", "log_with_unit", "log_urls",
@@ -75,10 +84,14 @@ class Vectoriser:
     idf: np.ndarray
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
+        return self.from_tokens([tokens(t) for t in texts])
+
+    def from_tokens(self, token_lists: list[list[str]]) -> sparse.csr_matrix:
+        """As `__call__`, for texts already turned into `tokens`."""
         rows, cols, vals = [], [], []
-        for i, t in enumerate(texts):
+        for i, toks in enumerate(token_lists):
             counts: dict[int, int] = {}
-            for tok in tokens(t):
+            for tok in toks:
                 k = self.vocab.get(tok)
                 if k is not None:
                     counts[k] = counts.get(k, 0) + 1
@@ -90,7 +103,7 @@ class Vectoriser:
             rows += [i] * len(ks)
             cols += ks.tolist()
             vals += v.tolist()
-        return sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocab)))
+        return sparse.csr_matrix((vals, (rows, cols)), shape=(len(token_lists), len(self.vocab)))
 
 
 @dataclass
@@ -140,6 +153,12 @@ class ExemplarModel:
     pair_heads: dict[str, Head] = field(default_factory=dict)    # disclosed, mentioned
     doc_heads: dict[str, Head] = field(default_factory=dict)     # disclosed, mentioned
     meta: dict[str, Any] = field(default_factory=dict)
+    dense: bool = False                     # pair rows end with `dense.DENSE_FEATURES` (needs `encoder`)
+    encoder: DenseEncoder | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def pair_features(self) -> tuple[str, ...]:
+        return PAIR_FEATURES + DENSE_FEATURES if self.dense else PAIR_FEATURES
 
     def covers(self, framework: str, indicator: str) -> bool:
         return framework in FRAMEWORKS and indicator in self.priors
@@ -160,36 +179,30 @@ class ExemplarModel:
 
     def pair_block(self, doc: Document, prepared: list[PreparedIndicator],
                    exclude: np.ndarray | None = None, index: PassageIndex | None = None,
-                   cache: dict[str, Any] | None = None) -> PairBlock:
+                   cache: dict[str, Any] | None = None,
+                   stats: Callable[[int], PassageStats] | None = None) -> PairBlock:
         """Pair features for every covered indicator of `prepared` against every usable passage.
         `exclude`: exemplar rows to ignore (a training document never sees its own family's);
         `cache`: a dict kept across calls on the same documents (training), for the parts that do not
-        depend on the exemplars (retrieval index and signals, passage statistics)."""
+        depend on the exemplars (retrieval index and signals, passage statistics, tokens);
+        `index`, `stats`: the rule judge's index and per-passage statistics of this document
+        (`judge.DocumentJudge`), reused instead of recomputed."""
         usable_idx = [j for j, p in enumerate(doc.passages) if p.kind != "code"]
         passages = [doc.passages[j] for j in usable_idx]
         preps = [p for p in prepared if self.covers(p.framework, p.indicator.id)]
         if not passages or not preps:
             return PairBlock(passages, {})
-        P = self.vectoriser([passage_text(p.text, p.heading_path[-1] if p.heading_path else "") for p in passages])
+        key = doc.path
+        if cache is not None and key in cache:
+            retrieval, common, toks = cache[key]
+        else:
+            retrieval, common, toks = _exemplar_free(doc, usable_idx, preps, index, stats)
+            if cache is not None:
+                cache[key] = (retrieval, common, toks)
+        P = self.vectoriser.from_tokens(toks)
         S = (P @ self.exemplars.T).toarray()
         if exclude is not None and exclude.any():
             S[:, exclude] = 0.0
-        sel = np.asarray(usable_idx)
-        key = doc.path
-        if cache is not None and key in cache:
-            retrieval, common = cache[key]
-        else:
-            index = index or PassageIndex(doc)
-            common = _passage_columns(passages, [passage_stats(p.text) for p in passages])
-            retrieval = {}
-            for prep in preps:
-                bm = index.bm25(prep.query)
-                retrieval[prep.indicator.id] = np.column_stack([
-                    index.keyword_evidence(prep.query)[sel], index.question_overlap(prep.query)[sel],
-                    (bm / max(float(bm.max()), 1e-9))[sel],
-                    np.asarray([_dedicated(p, prep) for p in passages], dtype=float)])
-            if cache is not None:
-                cache[key] = (retrieval, common)
         # the best similarity to any exemplar, and to the second-best indicator, for the "other" feature
         cols = self._columns()
         ind_ids = sorted({i for i in self.ex_indicator})
@@ -214,7 +227,29 @@ class ExemplarModel:
             fit_names = prep.profile.asks_names * (common[:, 3] + common[:, 1])
             rows[iid] = np.column_stack([sd, sv, sd3, other, np.maximum(sd, sv) - other, kw, qo, bm, ded,
                                          common[:, :8], fit_n, fit_names, common[:, 8]])
+        if self.dense:
+            extra = self._dense_rows(doc, passages, preps, exclude, cache)
+            rows = {i: np.column_stack([r, extra[i]]) for i, r in rows.items()}
         return PairBlock(passages, rows)
+
+    def _dense_rows(self, doc: Document, passages: list[Passage], preps: list[PreparedIndicator],
+                    exclude: np.ndarray | None, cache: dict[str, Any] | None) -> dict[str, np.ndarray]:
+        if self.encoder is None:
+            raise ValueError("this exemplar model has dense features: give it a dense.DenseEncoder")
+        key = (doc.path, "dense")
+        E = cache.get(key) if cache is not None else None
+        if E is None:
+            E = self.encoder.encode([passage_text(p.text, p.heading_path[-1] if p.heading_path else "")
+                                     for p in passages])
+            if cache is not None:
+                cache[key] = E
+        got = self.__dict__.get("_dense_ex")
+        if got is None:
+            got = self.__dict__["_dense_ex"] = self.encoder.encode(self.ex_text)
+        questions = {p.indicator.id: q for p, q in zip(preps, self.encoder.encode(
+            [f"{p.indicator.title}. {p.indicator.question}" for p in preps]))}
+        return dense_columns(E, got, self.ex_indicator, self.ex_level, questions,
+                             [p.indicator.id for p in preps], exclude)
 
     def doc_rows(self, block: PairBlock, findings: list[Finding], pair_heads: dict[str, Head] | None = None
                  ) -> tuple[np.ndarray, list[Finding], list[tuple[int, int]]]:
@@ -241,11 +276,16 @@ class ExemplarModel:
         return ["disclosed" if a >= 0.5 else "vague" if b >= 0.5 else "absent" for a, b in zip(pd, pm)]
 
     def refine(self, doc: Document, findings: list[Finding], prepared: list[PreparedIndicator],
-               index: PassageIndex | None = None) -> list[Finding]:
+               rules: DocumentJudge | None = None) -> list[Finding]:
         """The findings with the layer's levels (indicators it does not know are unchanged). Where the
         level rises above the rule judge's, the evidence becomes the best sentence of the passage the
-        pair classifier ranked first."""
-        block = self.pair_block(doc, prepared, index=index)
+        pair classifier ranked first. `rules`: the rule judge of this document (its index and passage
+        statistics are reused)."""
+        if rules is None:
+            from rigorlab.disclosure.audit.classifier import load_model
+
+            rules = DocumentJudge(doc, load_model())
+        block = self.pair_block(doc, prepared, index=rules.index, stats=rules.stats)
         X, keep, best = self.doc_rows(block, findings)
         if not keep:
             return findings
@@ -279,6 +319,7 @@ class ExemplarModel:
         return out
 
     def _best_sentence(self, text: str, indicator: str, level: str) -> str:
+        """The passage's sentence closest to the indicator's exemplars of `level`."""
         sents = [s[0] for s in split_sentences(text)] or [text]
         cols = self._columns().get((indicator, level if level != "absent" else "any"))
         if cols is None or len(sents) == 1:
@@ -291,7 +332,8 @@ class ExemplarModel:
         r = lambda a: [round(float(v), 10) for v in a]
         vocab = sorted(self.vectoriser.vocab, key=self.vectoriser.vocab.get)
         return {
-            "kind": "exemplar-pair-logistic", "pair_features": list(PAIR_FEATURES), "doc_features": list(DOC_FEATURES),
+            "kind": "exemplar-pair-logistic", "pair_features": list(self.pair_features),
+            "doc_features": list(DOC_FEATURES), **({"dense": True} if self.dense else {}),
             "meta": self.meta,
             "pair_heads": {k: h.to_json() for k, h in self.pair_heads.items()},
             "doc_heads": {k: h.to_json() for k, h in self.doc_heads.items()},
@@ -303,10 +345,13 @@ class ExemplarModel:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], source: str = "exemplar model") -> ExemplarModel:
+    def from_json(cls, data: dict[str, Any], source: str = "exemplar model",
+                  encoder: DenseEncoder | None = None) -> ExemplarModel:
         from rigorlab.errors import UserError
 
-        if data.get("pair_features") != list(PAIR_FEATURES) or data.get("doc_features") != list(DOC_FEATURES):
+        dense = bool(data.get("dense", False))
+        want = PAIR_FEATURES + DENSE_FEATURES if dense else PAIR_FEATURES
+        if data.get("pair_features") != list(want) or data.get("doc_features") != list(DOC_FEATURES):
             raise UserError(f"{source} was fitted for other features; retrain it with "
                             "`python -m rigorlab.disclosure.audit.train_exemplars`.")
         vec = Vectoriser({t: i for i, t in enumerate(data["vocab"])}, np.asarray(data["idf"], dtype=float))
@@ -319,7 +364,7 @@ class ExemplarModel:
             overall=(float(data["overall"][0]), float(data["overall"][1])),
             pair_heads={k: Head.from_json(h) for k, h in data["pair_heads"].items()},
             doc_heads={k: Head.from_json(h) for k, h in data["doc_heads"].items()},
-            meta=dict(data.get("meta", {})))
+            meta=dict(data.get("meta", {})), dense=dense, encoder=encoder)
 
 
 def _passage_columns(passages: list[Passage], stats: list[PassageStats]) -> np.ndarray:
@@ -330,9 +375,37 @@ def _passage_columns(passages: list[Passage], stats: list[PassageStats]) -> np.n
                         math.log1p(s.n_words)] for p, s in zip(passages, stats)]).reshape(-1, 9)
 
 
-def _dedicated(p: Passage, prep: PreparedIndicator) -> bool:
-    """The innermost heading is made of the indicator's own words (as `judge.DocumentJudge.dedicated`)."""
-    inner = set(T.tokenize(p.heading_path[-1])) if p.heading_path else set()
+def _exemplar_free(doc: Document, usable_idx: list[int], preps: list[PreparedIndicator],
+                   index: PassageIndex | None, stats: Callable[[int], PassageStats] | None
+                   ) -> tuple[dict[str, np.ndarray], np.ndarray, list[list[str]]]:
+    """The pair features that do not depend on the exemplars: per indicator (keyword evidence,
+    question overlap, relative BM25, dedicated heading), the passage columns, and each passage's
+    `tokens` (innermost heading, then text: `passage_text`)."""
+    passages = [doc.passages[j] for j in usable_idx]
+    index = index or PassageIndex(doc)
+    st = [stats(j) for j in usable_idx] if stats is not None else [passage_stats(p.text) for p in passages]
+    common = _passage_columns(passages, st)
+    sel = np.asarray(usable_idx)
+    inner: dict[str, frozenset[str]] = {}               # innermost heading -> its tokens, once per heading
+    for p in passages:
+        h = p.heading_path[-1] if p.heading_path else ""
+        if h not in inner:
+            inner[h] = frozenset(T.tokenize(h))
+    heads = [inner[p.heading_path[-1] if p.heading_path else ""] for p in passages]
+    retrieval = {}
+    for prep in preps:
+        bm = index.bm25(prep.query)
+        retrieval[prep.indicator.id] = np.column_stack([
+            index.keyword_evidence(prep.query)[sel], index.question_overlap(prep.query)[sel],
+            (bm / max(float(bm.max()), 1e-9))[sel],
+            np.asarray([_dedicated(h, prep) for h in heads], dtype=float)])
+    toks = [tokens(passage_text(p.text, p.heading_path[-1] if p.heading_path else "")) for p in passages]
+    return retrieval, common, toks
+
+
+def _dedicated(inner: frozenset[str], prep: PreparedIndicator) -> bool:
+    """The innermost heading (its tokens) is made of the indicator's own words (as
+    `judge.DocumentJudge.dedicated`)."""
     return bool(inner - GENERIC_HEADINGS) and inner <= prep.own_words
 
 
@@ -341,9 +414,22 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-@lru_cache(maxsize=1)
-def load_exemplar_model() -> ExemplarModel | None:
-    """The shipped model (None if this installation has none)."""
-    if not MODEL_PATH.is_file():
+@lru_cache(maxsize=2)
+def load_exemplar_model(dense: bool = False) -> ExemplarModel | None:
+    """The shipped model (None if this installation has none); `dense`: the one with embedding
+    columns, with its encoder loaded (needs `rigorlab[embeddings]`)."""
+    path = DENSE_MODEL_PATH if dense else MODEL_PATH
+    if not path.is_file():
         return None
-    return ExemplarModel.from_json(json.loads(MODEL_PATH.read_text(encoding="utf-8")), str(MODEL_PATH))
+    encoder = _dense_encoder() if dense else None
+    return ExemplarModel.from_json(json.loads(path.read_text(encoding="utf-8")), str(path), encoder)
+
+
+def _dense_encoder() -> DenseEncoder:
+    from rigorlab.errors import UserError
+    from rigorlab.metrics.embedding import MetricInputError
+
+    try:
+        return DenseEncoder()
+    except MetricInputError as exc:
+        raise UserError(f"--dense needs the offline sentence encoder: {exc}.") from exc

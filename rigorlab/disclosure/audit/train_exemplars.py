@@ -8,9 +8,10 @@ family's exemplars are masked and the indicator base rates are recomputed
 without its family (cross-fitting), so the regression does not learn to trust
 a perfect self-match.
 
-    python -m rigorlab.disclosure.audit.train_exemplars [--labels data/audit/labels/adjudicated] [--all]
+    python -m rigorlab.disclosure.audit.train_exemplars [--labels data/audit/labels/adjudicated] [--all] [--dense]
 
-rewrites `exemplar_model.json`; the same inputs give byte-identical output.
+rewrites `exemplar_model.json` (with `--dense`: `exemplar_model_dense.json`, the
+embedding columns of `dense.py` added); the same inputs give byte-identical output.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from rigorlab.disclosure.audit.classifier import fit_logistic
+from rigorlab.disclosure.audit.dense import DenseEncoder
 from rigorlab.disclosure.audit.document import Document
 from rigorlab.disclosure.audit.exemplars import (
     PAIR_FEATURES,
+    DENSE_MODEL_PATH,
     MODEL_PATH,
     PRIOR_PSEUDO,
     ExemplarModel,
@@ -102,12 +105,13 @@ def _fit_heads(X: np.ndarray, yd: np.ndarray, ym: np.ndarray, l2: float) -> dict
 
 def fit(train_docs: list[str], labels: dict[str, dict[str, Label]], documents: dict[str, Document],
         base: dict[str, list[Finding]], families: dict[str, str], prepared: list[PreparedIndicator],
-        l2: float = L2, cache: dict | None = None) -> ExemplarModel:
+        l2: float = L2, cache: dict | None = None, encoder: DenseEncoder | None = None) -> ExemplarModel:
     """Both stages fitted on `train_docs` (sorted internally: order never matters).
 
     Cross-fitting: a training document's pair features never use its own family's exemplars, and its
     document-stage row comes from a pair model fitted without its family (INNER_FOLDS folds of whole
-    families) and from base rates computed without its family, so both stages see at training time what they will see on a new document."""
+    families) and from base rates computed without its family, so both stages see at training time
+    what they will see on a new document. `encoder`: add the dense columns (`dense.py`) to the pair rows."""
     train_docs = sorted(train_docs)
     ex_ind, ex_lv, ex_text, ex_fam = [], [], [], []
     for d in train_docs:
@@ -131,7 +135,8 @@ def fit(train_docs: list[str], labels: dict[str, dict[str, Label]], documents: d
     vec = Vectoriser(vocab, np.log((n + 1) / (df + 1)) + 1.0)
     priors, overall = _priors(labels, train_docs)
     model = ExemplarModel(vectoriser=vec, exemplars=vec(ex_text), ex_indicator=ex_ind, ex_level=ex_lv,
-                          ex_text=ex_text, priors=priors, overall=overall)
+                          ex_text=ex_text, priors=priors, overall=overall, dense=encoder is not None,
+                          encoder=encoder)
     fam_arr = np.asarray(ex_fam)
     blocks, targets = {}, {}
     for d in train_docs:
@@ -141,7 +146,7 @@ def fit(train_docs: list[str], labels: dict[str, dict[str, Label]], documents: d
     def pair_data(docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         X = [blocks[d].rows[i] for d in docs for i in sorted(blocks[d].rows)]
         y = [targets[d][i] for d in docs for i in sorted(blocks[d].rows)]
-        X = np.concatenate(X) if X else np.zeros((0, len(PAIR_FEATURES)))
+        X = np.concatenate(X) if X else np.zeros((0, len(model.pair_features)))
         y = np.concatenate(y) if y else np.zeros(0, dtype=int)
         # Pairs with no similarity to the indicator's exemplars and none of its keywords are never
         # evidence in the labels; leaving them out of the fit keeps it fast (they still get scored).
@@ -198,13 +203,16 @@ def base_findings(doc_ids: list[str], root: Path) -> tuple[dict[str, Document], 
     return docs, {d: judge_document(docs[d], prepared, model) for d in doc_ids}
 
 
-def train(labels_dir: Path, root: Path, use_all: bool = False) -> ExemplarModel:
+def train(labels_dir: Path, root: Path, use_all: bool = False, dense: bool = False) -> ExemplarModel:
     sources = load_sources(root)
     split = json.loads((root / "splits.json").read_text(encoding="utf-8"))
     doc_ids = sorted(sources) if use_all else sorted(split["dev"])
     labels = load_labels(labels_dir, doc_ids)
     docs, base = base_findings(doc_ids, root)
-    model = fit(doc_ids, labels, docs, base, {d: sources[d]["family"] for d in doc_ids}, prepared_ddt_aad())
+    # one torch thread: the embeddings, hence the fitted weights, are the same bytes on every run
+    encoder = DenseEncoder(threads=1) if dense else None
+    model = fit(doc_ids, labels, docs, base, {d: sources[d]["family"] for d in doc_ids}, prepared_ddt_aad(),
+                encoder=encoder)
     digest = hashlib.sha256()
     for d in doc_ids:
         digest.update((labels_dir / f"{d}.yaml").read_bytes())
@@ -217,10 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labels", type=Path, default=root / "labels" / "adjudicated")
     ap.add_argument("--all", action="store_true", help="train on all 40 documents, the final test split included")
-    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument("--dense", action="store_true", help="with the embedding columns (dense.py); writes "
+                                                         f"{DENSE_MODEL_PATH.name} unless --out")
+    ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    args.out = args.out or (DENSE_MODEL_PATH if args.dense else MODEL_PATH)
     try:
-        model = train(args.labels, root, args.all)
+        model = train(args.labels, root, args.all, args.dense)
     except UserError as exc:
         print(f"train_exemplars: error: {exc}", file=sys.stderr)
         return 2
