@@ -11,7 +11,7 @@ so it gates.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -77,6 +77,34 @@ def background_idf(wordings: list[str]) -> dict[str, float]:
     return {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
 
 
+class _Postings:
+    """Which of some word lists (passages, headings) hold each word, and each list as ' a b c '."""
+
+    def __init__(self, word_lists: list[list[str]]) -> None:
+        self.words = word_lists
+        self._joined: list[str] | None = None
+        post: defaultdict[str, list[int]] = defaultdict(list)
+        for j, ws in enumerate(word_lists):
+            for w in set(ws):
+                post[w].append(j)
+        self.post = dict(post)
+
+    def holding(self, needle: str, phrase: tuple[str, ...]) -> list[int]:
+        """Indices (ascending) of the lists holding the phrase word for word (`needle`: ' a b ')."""
+        if len(phrase) == 1:
+            return self.post.get(phrase[0], [])
+        lists = [self.post.get(w) for w in phrase]
+        if not phrase or not all(lists):
+            return [j for j in range(len(self.words)) if needle in self.joined(j)] if not phrase else []
+        shortest = min(lists, key=len)      # type: ignore[arg-type]
+        return [j for j in shortest if needle in self.joined(j)]
+
+    def joined(self, j: int) -> str:
+        if self._joined is None:
+            self._joined = [" " + " ".join(ws) + " " for ws in self.words]
+        return self._joined[j]
+
+
 class PassageIndex:
     """BM25 matrix and normalised token strings of one document's passages."""
 
@@ -91,18 +119,20 @@ class PassageIndex:
         self.head_tokens = [heads[p.heading_path][0] for p in doc.passages]
         corpus = [h + t for h, t in zip(self.head_tokens, self.body_tokens)]
         self.n = len(corpus)
-        # All passages in one string (words with stop words, for exact phrases), so that a phrase is
-        # found with a few str.find calls instead of one membership test per passage.
-        self._body_all, self._body_starts = self._concat([b[1] for b in both])
-        self._head_all, self._head_starts = self._concat([heads[p.heading_path][1] for p in doc.passages])
-        self._words = {w for b in both for w in b[1]} | {w for h in heads.values() for w in h[1]}
+        # Exact phrases (words with stop words): which passages hold each word, and each passage as
+        # ' a b c ' for phrases of several words; headings once per distinct heading path.
+        self._body = _Postings([b[1] for b in both])
+        path_id = {path: i for i, path in enumerate(heads)}
+        self._head = _Postings([h[1] for h in heads.values()])
+        self._head_of = np.fromiter((path_id[p.heading_path] for p in doc.passages), np.intp, self.n)
         bm = BM25Okapi([c or ["\u2205"] for c in corpus], k1=k1, b=b)
         vocab = sorted(bm.idf)
         self.col = {t: i for i, t in enumerate(vocab)}
         tf = np.zeros((len(vocab), self.n))
-        for j, freqs in enumerate(bm.doc_freqs):
-            for t, f in freqs.items():
-                tf[self.col[t], j] = f
+        col = self.col
+        rows = [col[t] for freqs in bm.doc_freqs for t in freqs]
+        cols = [j for j, freqs in enumerate(bm.doc_freqs) for _ in range(len(freqs))]
+        tf[rows, cols] = [f for freqs in bm.doc_freqs for f in freqs.values()]
         self.present = tf > 0
         dl = np.asarray(bm.doc_len, dtype=np.float64)
         idf = np.asarray([bm.idf[t] for t in vocab])
@@ -113,26 +143,7 @@ class PassageIndex:
         self._present_f = self.present.astype(np.float64)
         self._phrase_cache: dict[str, _PhraseHits] = {}
         self._none = np.zeros(self.n, dtype=bool)
-
-    @staticmethod
-    def _concat(token_lists: list[list[str]]) -> tuple[str, list[int]]:
-        parts, starts, pos = [], [], 0
-        for toks in token_lists:
-            piece = " " + " ".join(toks) + " \n"
-            starts.append(pos)
-            parts.append(piece)
-            pos += len(piece)
-        return "".join(parts), starts
-
-    def _find(self, needle: str, haystack: str, starts: list[int]) -> np.ndarray:
-        hit = np.zeros(self.n, dtype=bool)
-        i = haystack.find(needle)
-        while i >= 0:
-            j = bisect_right(starts, i) - 1
-            hit[j] = True
-            nxt = starts[j + 1] if j + 1 < self.n else len(haystack)
-            i = haystack.find(needle, nxt)
-        return hit
+        self._no_hit: _PhraseHits = (self._none, self._none, None, None)
 
     def bm25(self, query: Query) -> np.ndarray:
         col = self.col
@@ -157,20 +168,23 @@ class PassageIndex:
         got = self._phrase_cache.get(needle)
         if got is not None:
             return got
-        words = self._words
-        if any(t not in words for t in phrase):          # some word never occurs: no hit
-            got = (self._none, self._none, None, None)
+        body_idx = self._body.holding(needle, phrase)
+        path_idx = self._head.holding(needle, phrase)
+        if not body_idx and not path_idx:
+            got = self._no_hit
         else:
-            body = self._find(needle, self._body_all, self._body_starts)
-            head = self._find(needle, self._head_all, self._head_starts)
-            anyhit = body | head
-            k = int(anyhit.sum())
-            contrib = single = None
-            if k:
-                w = 1.0 / 3.0 if self.n >= 5 and k > GENERIC_SHARE * self.n else 1.0
-                contrib = w * np.where(head, 2.0, body.astype(float))
-                single = 0.6 * contrib
-            got = (body, head, contrib, single)
+            body = np.zeros(self.n, dtype=bool)
+            body[body_idx] = True
+            if path_idx:
+                on_path = np.zeros(len(self._head.words), dtype=bool)
+                on_path[path_idx] = True
+                head = on_path[self._head_of]
+            else:
+                head = self._none
+            k = int((body | head).sum())
+            w = 1.0 / 3.0 if self.n >= 5 and k > GENERIC_SHARE * self.n else 1.0
+            contrib = w * np.where(head, 2.0, body.astype(float))
+            got = (body, head, contrib, 0.6 * contrib)
         self._phrase_cache[needle] = got
         return got
 
