@@ -25,7 +25,7 @@ unrelated answer a disclosure). Prints accuracy and Cohen's kappa overall, per
 developer and per subdomain, beside the target (kappa >= 0.6).
 Data: stanford-crfm/fmti, CC BY 4.0.
 
-    python benchmarks/eval_fmti.py [--reference ../shared/reference/fmti] [--json out.json] [--quick]
+    python benchmarks/eval_fmti.py [--reference ../shared/reference/fmti] [--json out.json] [--quick] [--profile-fallback]
 """
 
 from __future__ import annotations
@@ -206,7 +206,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
     ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     ap.add_argument("--quick", action="store_true", help="skip the nested selection and the cross-indicator check")
+    ap.add_argument("--profile-fallback", action="store_true",
+                    help="measure the judge's answer-profile fallback (judge.PROFILE_FALLBACK, off by default): an "
+                         "FMTI indicator no keyword names is judged on the passage that reads most like its "
+                         "accepted answers")
     args = ap.parse_args(argv)
+    if args.profile_fallback:
+        from rigorlab.disclosure.audit import judge as judge_module
+
+        judge_module.PROFILE_FALLBACK = True
+        print("judge.PROFILE_FALLBACK on (not the shipped default)\n")
     if not (args.reference / "reports").is_dir():
         print(f"eval_fmti: FMTI reference data not found at {args.reference}", file=sys.stderr)
         return 2

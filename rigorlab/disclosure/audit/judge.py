@@ -37,6 +37,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from rigorlab.disclosure import vagueness
 from rigorlab.disclosure.audit import facts as F
@@ -242,6 +243,24 @@ class DocumentJudge:
             q = self._quote_tokens[quote] = (frozenset(content), " " + " ".join(words) + " ", units)
         return _on_topic(q, head, query, self._asks_number)
 
+    def _profile_fallback(self, prep: PreparedIndicator, base: dict[str, Any]) -> Finding | None:
+        """No keyword names the topic, but for an FMTI indicator (the model knows its accepted
+        answers) a passage may still answer it in other words: if some passage reads more like this
+        indicator's accepted answers than like any other indicator's, the model judges the closest
+        such passage; disclosed iff p >= threshold, else no finding (None: absent as usual)."""
+        near = np.flatnonzero(_nearest_profiles(self) == prep.profile_key)
+        if near.size == 0:
+            return None
+        j = int(max(near, key=lambda k: (self.similarity(int(k), prep.profile_key), -k)))
+        row = self.model.design_row(prep.profile, self.stats(j), prep.prior_logit, self.similarity(j, prep.profile_key))
+        p = float(self.model.predict_rows(row, np.array([self.stats(j).trivial]))[0])
+        if p < self.model.threshold:
+            return None
+        quote = best_quote(self.sentences(j), prep.query, prep.profile)
+        return Finding(**base, level="disclosed", evidence=quote, location=self.doc.passages[j].location(self.doc.path),
+                       confidence=p, reason="reads like this indicator's accepted FMTI answers "
+                                            f"(model probability {p:.2f})")
+
     def stats(self, j: int) -> PassageStats:
         st = self._stats.get(j)
         if st is None:
@@ -262,6 +281,10 @@ class DocumentJudge:
         dedicated = [j for j in cand if self.dedicated(int(j), prep)]
         if dedicated:
             cand = np.asarray(dedicated)
+        if cand.size == 0 and PROFILE_FALLBACK and prep.profile_key is not None:
+            got = self._profile_fallback(prep, base)
+            if got is not None:
+                return got
         if cand.size == 0:
             return Finding(**base, level="absent",
                            reason="no passage mentions " + ", ".join(f"'{' '.join(p)}'" for p in prep.query.phrases[:4]))
@@ -283,6 +306,51 @@ class DocumentJudge:
         passage = self.doc.passages[j]
         return Finding(**base, level=level, evidence=quote, location=passage.location(self.doc.path),
                        confidence=p, matched=self.index.matched(prep.query, j), reason=reason)
+
+
+PROFILE_FALLBACK = False   # measured, not on by default: benchmarks/eval_fmti.py --profile-fallback
+
+
+def _nearest_profiles(doc_judge: DocumentJudge) -> np.ndarray:
+    """Per passage, the key of the FMTI indicator whose accepted answers it is most similar to
+    ("" for code or no similarity), computed once per document (one sparse product)."""
+    got = doc_judge.__dict__.get("_nearest")
+    if got is None:
+        prof = doc_judge.model.profiles
+        keys, vocab, M = _profile_matrix(prof)
+        rows, cols, vals = [], [], []
+        for j, p in enumerate(doc_judge.doc.passages):
+            if p.kind == "code":
+                continue
+            for t, x in prof.vector(doc_judge.index.body_tokens[j]).items():
+                k = vocab.get(t)
+                if k is not None:
+                    rows.append(j)
+                    cols.append(k)
+                    vals.append(x)
+        V = sparse.csr_matrix((vals, (rows, cols)), shape=(len(doc_judge.doc.passages), len(vocab)))
+        S = (V @ M).toarray() if keys else np.zeros((len(doc_judge.doc.passages), 0))
+        best = S.argmax(axis=1) if keys else np.zeros(len(S), dtype=int)
+        names = np.asarray(keys + [""], dtype=object)
+        has = S.max(axis=1) > 0 if keys else np.zeros(len(S), dtype=bool)
+        got = doc_judge.__dict__["_nearest"] = np.where(has, names[best], "")
+    return got
+
+
+_MATRICES: dict[int, tuple[list[str], dict[str, int], sparse.csr_matrix]] = {}
+
+
+def _profile_matrix(prof: Any) -> tuple[list[str], dict[str, int], sparse.csr_matrix]:
+    """(keys, term -> row, terms x keys matrix of the centroids) of an AnswerProfiles, built once."""
+    got = _MATRICES.get(id(prof))
+    if got is None or got[0] != sorted(prof.positive):
+        keys = sorted(prof.positive)
+        vocab = {t: i for i, t in enumerate(sorted({t for c in prof.positive.values() for t in c}))}
+        r = [vocab[t] for k in keys for t in prof.positive[k]]
+        c = [n for n, k in enumerate(keys) for _ in prof.positive[k]]
+        v = [x for k in keys for x in prof.positive[k].values()]
+        got = _MATRICES[id(prof)] = (keys, vocab, sparse.csr_matrix((v, (r, c)), shape=(len(vocab), len(keys))))
+    return got
 
 
 def _on_topic(quote: tuple[frozenset[str], str, list[tuple[str, ...]]],
