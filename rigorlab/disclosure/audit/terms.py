@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rigorlab.disclosure.audit.document import Document, Passage
+from rigorlab.disclosure.audit.literals import Prefiltered
 from rigorlab.disclosure.audit.notation import KLChecker, KLNotation
 from rigorlab.disclosure.audit.wording import TermFinding, sentence_spans
 from rigorlab.disclosure.frameworks import loader
@@ -58,7 +59,7 @@ class Glossary(_Strict):
 @dataclass(frozen=True)
 class _CompiledTerm:
     spec: GlossaryTerm
-    wrong: list[re.Pattern[str]]
+    wrong: list[Prefiltered]       # scanned only in passages holding their literal words (`literals.py`)
     context: list[re.Pattern[str]]
     unless: list[re.Pattern[str]]
 
@@ -89,7 +90,8 @@ def load_glossary(path: str | Path | None = None) -> Glossary:
 def _compiled(path: str | None = None) -> tuple[list[_CompiledTerm], KLChecker]:
     g = load_glossary(path)
     p = Path(path) if path else loader.FRAMEWORK_DIR / GLOSSARY_NAME
-    terms = [_CompiledTerm(t, _compile(p, t.id, t.wrong), _compile(p, t.id, t.context), _compile(p, t.id, t.unless))
+    terms = [_CompiledTerm(t, [Prefiltered(rx) for rx in _compile(p, t.id, t.wrong)], _compile(p, t.id, t.context),
+                           _compile(p, t.id, t.unless))
              for t in g.terms]
     return terms, KLChecker(g.notation.kl_direction)
 
@@ -100,10 +102,13 @@ def _sentence_index(spans: list[tuple[int, int]], pos: int) -> int:
 
 def _term_findings(doc: Document, p: Passage, terms: list[_CompiledTerm]) -> list[TermFinding]:
     out: list[TermFinding] = []
-    spans = sentence_spans(p.text)
+    spans: list[tuple[int, int]] | None = None          # cut into sentences only when something matches
+    lower = p.text.lower() if p.text.isascii() else None
     for t in terms:
         for rx in t.wrong:
-            for m in rx.finditer(p.text):
+            for m in rx.finditer(p.text, lower=lower):
+                if spans is None:
+                    spans = sentence_spans(p.text)
                 i = _sentence_index(spans, m.start())
                 sentence = p.text[spans[i][0]:spans[i][1]].strip()
                 if any(u.search(sentence) for u in t.unless):
