@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -144,8 +145,24 @@ class PassageIndex:
         self._phrase_cache: dict[str, _PhraseHits] = {}
         self._none = np.zeros(self.n, dtype=bool)
         self._no_hit: _PhraseHits = (self._none, self._none, None, None)
+        self._vocab = set(self._body.post).union(self._head.post)     # every word of the document
+        # Per query, each signal once: the rule judge and the exemplar layer both ask (read-only arrays).
+        self._memo: dict[tuple[str, int], tuple[Query, np.ndarray]] = {}
+
+    def _remember(self, kind: str, query: Query, compute: Callable[[Query], np.ndarray]) -> np.ndarray:
+        got = self._memo.get((kind, id(query)))
+        if got is not None and got[0] is query:
+            return got[1]
+        out = compute(query)
+        out.setflags(write=False)
+        self._memo[(kind, id(query))] = (query, out)        # the query is kept: its id stays its own
+        return out
 
     def bm25(self, query: Query) -> np.ndarray:
+        """Per passage: the BM25 score of the query's terms (read-only)."""
+        return self._remember("bm25", query, self._bm25)
+
+    def _bm25(self, query: Query) -> np.ndarray:
         col = self.col
         rows = [col[t] for t in query.terms if t in col]
         if not rows:
@@ -168,6 +185,9 @@ class PassageIndex:
         got = self._phrase_cache.get(needle)
         if got is not None:
             return got
+        if not self._vocab.issuperset(phrase):                # some word never occurs: no hit
+            self._phrase_cache[needle] = self._no_hit
+            return self._no_hit
         body_idx = self._body.holding(needle, phrase)
         path_idx = self._head.holding(needle, phrase)
         if not body_idx and not path_idx:
@@ -190,7 +210,10 @@ class PassageIndex:
 
     def keyword_evidence(self, query: Query) -> np.ndarray:
         """Per passage: the keyword score, sum over phrases of contribution x (1 for a keyword written
-        as several words, 0.6 for a single word)."""
+        as several words, 0.6 for a single word) (read-only)."""
+        return self._remember("keywords", query, self._keyword_evidence)
+
+    def _keyword_evidence(self, query: Query) -> np.ndarray:
         score = None
         cache = self._phrase_cache
         for needle, phrase, multi in query._needles:
@@ -204,7 +227,11 @@ class PassageIndex:
         return np.zeros(self.n) if score is None else score
 
     def question_overlap(self, query: Query) -> np.ndarray:
-        """Per passage: weighted share of the question's words present, / COVERAGE_FOR_ONE, capped at 1."""
+        """Per passage: weighted share of the question's words present, / COVERAGE_FOR_ONE, capped at 1
+        (read-only)."""
+        return self._remember("question", query, self._question_overlap)
+
+    def _question_overlap(self, query: Query) -> np.ndarray:
         total = query._question_total
         col = self.col
         idx = [col[t] for t, _ in query.question_weights if t in col]
