@@ -70,7 +70,19 @@ class AnswerProfiles:
         c = self.positive.get(key)
         if not c:
             return 0.0
-        return float(sum(x * c.get(t, 0.0) for t, x in self.vector(tokens).items()))
+        return float(sum(x * c.get(t, 0.0) for t, x in self._vector_of(tokens).items()))
+
+    def _vector_of(self, tokens: list[str]) -> dict[str, float]:
+        """`vector(tokens)`, remembered per token list (a passage is compared with several indicators'
+        centroids); each list is kept with its vector, so its id stays its own while remembered."""
+        memo = self.__dict__.setdefault("_memo", {})
+        got = memo.get(id(tokens))
+        if got is not None and got[0] is tokens and got[1] == len(tokens):
+            return got[2]
+        if len(memo) >= 4096:
+            memo.clear()
+        v = memo[id(tokens)] = (tokens, len(tokens), self.vector(tokens))
+        return v[2]
 
     def to_json(self) -> dict:
         r = lambda d: {t: round(float(x), 6) for t, x in sorted(d.items())}

@@ -34,21 +34,33 @@ class FrameworkScore(Score):
 
 
 def _score(id_: str, title: str, findings: list[Finding]) -> Score:
-    total = sum(f.weight for f in findings) or 1.0
-    d = sum(f.weight for f in findings if f.level == "disclosed")
-    v = sum(f.weight for f in findings if f.level == "vague")
+    total = d = v = 0.0
+    nd = nv = na = 0
+    for f in findings:                  # one pass; each sum adds in the findings' order
+        total += f.weight
+        if f.level == "disclosed":
+            d += f.weight
+            nd += 1
+        elif f.level == "vague":
+            v += f.weight
+            nv += 1
+        elif f.level == "absent":
+            na += 1
+    total = total or 1.0
     return Score(id=id_, title=title, score=round(100.0 * d / total, 1), mentioned=round(100.0 * (d + v) / total, 1),
-                 disclosed=sum(f.level == "disclosed" for f in findings),
-                 vague=sum(f.level == "vague" for f in findings),
-                 absent=sum(f.level == "absent" for f in findings))
+                 disclosed=nd, vague=nv, absent=na)
 
 
 def score_framework(fw: Framework, findings: list[Finding]) -> FrameworkScore:
     """Scores of one framework's findings for one document, with one line per section."""
     mine = [f for f in findings if f.framework == fw.id]
+    by_section: dict[str, list[Finding]] = {}
+    for f in mine:
+        by_section.setdefault(f.section, []).append(f)
     top = _score(fw.id, fw.title, mine)
-    sections = [_score(s.id, s.title, [f for f in mine if f.section == s.id]) for s in fw.sections]
-    return FrameworkScore(**asdict(top), version=fw.version,
+    sections = [_score(s.id, s.title, by_section.get(s.id, [])) for s in fw.sections]
+    return FrameworkScore(id=top.id, title=top.title, score=top.score, mentioned=top.mentioned,
+                          disclosed=top.disclosed, vague=top.vague, absent=top.absent, version=fw.version,
                           sections=[s for s in sections if s.disclosed + s.vague + s.absent])
 
 
