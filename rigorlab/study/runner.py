@@ -127,8 +127,21 @@ def prepare_references(study: Study, progress=None) -> list[Path]:
             continue
         seen.add(key)
         cb = (lambda s, n, loss, t=cfg.task.name: progress(f"pretrain {t}", s, n)) if progress else None
-        out.append(pretrain(cfg.task, cfg.policy, progress=cb))
+        out.append(_with_threads(run_threads(cfg), pretrain, cfg.task, cfg.policy, progress=cb))
     return out
+
+
+def _with_threads(threads: int, fn, *args, **kwargs):
+    """Call fn with torch limited to `threads` (a run's count): the study's process pretrains while its
+    workers wait, and torch's default of one thread per core spins badly on a machine already busy."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        torch.set_num_threads(before)
 
 
 def run_threads(cfg) -> int:
