@@ -4,6 +4,7 @@ default, off with --rules-only, and judging a named licence the way the labellin
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,25 @@ def test_rules_only_flag_reaches_the_auditor(tmp_path):
     assert got["rules"]["AAD-2.4"] == "disclosed"
     if MODEL_PATH.is_file():
         assert got["default"]["AAD-2.4"] == "vague"
+
+
+CARD = (Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "cards"
+        / "meta-llama__llama-models__models_llama3_2_MODEL_CARD.md")
+
+
+@pytest.mark.skipif(not CARD.is_file(), reason="shared corpus not available")
+def test_profile_fallback_is_off_by_default_and_only_adds_quoted_fmti_disclosures(monkeypatch):
+    from rigorlab.disclosure.audit import judge as J
+    from rigorlab.disclosure.audit.engine import audit_paths
+
+    assert J.PROFILE_FALLBACK is False
+    plain = audit_paths([CARD], "ddt,aad,fmti-2025", learned=False).documents[0]
+    monkeypatch.setattr(J, "PROFILE_FALLBACK", True)
+    fell = audit_paths([CARD], "ddt,aad,fmti-2025", learned=False).documents[0]
+    before = {(f.framework, f.id): f for f in plain.findings}
+    changed = [f for f in fell.findings if f.level != before[(f.framework, f.id)].level]
+    assert changed                                   # this card answers some FMTI items in other words
+    for f in changed:
+        assert f.framework == "fmti-2025" and before[(f.framework, f.id)].level == "absent"
+        assert f.level == "disclosed" and f.evidence and f.evidence[:60] in fell.text
+        assert f.reason.startswith("reads like this indicator's accepted FMTI answers")
