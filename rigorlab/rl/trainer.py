@@ -13,7 +13,6 @@ row per step), checkpoint.pt and, at the end, model/ and eval.json. With LoRA
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import time
@@ -23,15 +22,15 @@ from typing import Callable
 import numpy as np
 import torch
 
+from rigorlab.budget import resolve_model_path
 from rigorlab.config import TrainConfig, dump_config, build_config, read_yaml_mapping
 from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_json, atomic_write_text, read_jsonl, write_jsonl
 from rigorlab.metrics.answers import answer_entropy, distinct_answers
 from rigorlab.metrics.chain_steps import rollout_step_metrics
-from rigorlab.budget import resolve_model_path
 from rigorlab.policy.fastllama import FastLlama, fast_forward
-from rigorlab.policy.lora import AdapterFree, add_lora, save_lora_model, trainable_count
-from rigorlab.policy.model import count_parameters, enable_checkpointing, load_pretrained
+from rigorlab.policy.lora import policy_and_reference, save_lora_model, trainable_count
+from rigorlab.policy.model import count_parameters, load_pretrained
 from rigorlab.policy.quiet import quiet
 from rigorlab.policy.sampling import encode_prompts, forward_logprobs, gather_tokens, sample
 from rigorlab.rl.batch import TokenBatch
@@ -109,15 +108,11 @@ class GRPOTrainer:
         self.ref_dir = resolve_reference(self.cfg, progress)
         model, self.tokenizer = load_pretrained(self.ref_dir)
         self._use_cache = model.config.use_cache
-        if p.lora is None:
-            self.policy, self.ref = model, copy.deepcopy(model)   # a copy: no second load (GGUF: seconds)
-            self.ref.to(self.device).eval().requires_grad_(False)
-        if p.gradient_checkpointing:
-            enable_checkpointing(model)
-        if p.lora is not None:   # the reference is the policy's own base weights with the adapters off
-            self.peft = add_lora(model, p.lora, step_seed(self.cfg.seed, 0, "lora"))
-            self.policy, self.ref = self.peft.get_base_model(), AdapterFree(self.peft)
+        # with LoRA the reference is the policy's own base weights with the adapters off
+        self.policy, self.ref, self.peft = policy_and_reference(model, p, step_seed(self.cfg.seed, 0, "lora"))
         self.policy.to(self.device)
+        if self.peft is None:
+            self.ref.to(self.device)
         self.params = [q for q in self.policy.parameters() if q.requires_grad]
         # the lean forward of each model, owned here (policy.fast_forward; None = transformers' forward);
         # it reads the base weights only and has no checkpointing (config.PolicyConfig refuses 'on')
