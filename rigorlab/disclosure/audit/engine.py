@@ -97,10 +97,10 @@ class Auditor:
                  dense: bool = False) -> None:
         """`exemplars`: apply the learned exemplar layer (`exemplars.py`) to the indicators it was trained
         on (DDT, AAD); on by default: leave-one-family-out on the labelled set it raises agreement with
-        people over the rules alone (kappa +0.08, paired bootstrap 95% CI [+0.02, +0.16]; three-level
-        accuracy +0.03 [+0.01, +0.05]; benchmarks/eval_cards.py) for about a third more CPU time;
-        `dense`: the layer with sentence-embedding columns (`dense.py`; needs rigorlab[embeddings], about
-        40x slower, agreement within the noise of the default's on the labelled set), implies `exemplars`;
+        people over the rules alone (kappa +0.068, paired bootstrap 95% CI [+0.001, +0.141]; three-level
+        accuracy +0.025 [+0.007, +0.043]; benchmarks/eval_cards.py) for about a fifth more CPU time;
+        `dense`: the layer with sentence-embedding columns (`dense.py`; needs rigorlab[embeddings]; about
+        20x the CPU time for kappa +0.034 [+0.006, +0.066] over the default layer), implies `exemplars`;
         `judge`: an optional LLM judge (`llm_judge.py`) asked last, with offline fallback;
         `terms`: the term and notation checks of `terms.py` (on by default, listed apart from the levels)."""
         self.frameworks = frameworks

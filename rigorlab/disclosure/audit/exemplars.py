@@ -17,9 +17,11 @@ by Newton's method (`classifier.fit_logistic`: deterministic, no sampling):
    give P(disclosed) and P(mentioned); the level is disclosed if
    P(disclosed) >= 0.5, else vague if P(mentioned) >= 0.5, else absent.
 
-Only numpy/scipy at audit time. `train_exemplars.py` fits both stages with
-cross-fitting and writes `exemplar_model.json` byte for byte;
-`benchmarks/eval_cards.py` measures the layer leave-one-family-out.
+On by default in `rigorlab audit` (`--rules-only` turns it off). Only numpy/scipy
+at audit time; `--dense` adds the sentence-embedding columns of `dense.py` (a second
+fitted file, `exemplar_model_dense.json`). `train_exemplars.py` fits both stages with
+cross-fitting and writes either file byte for byte; `benchmarks/eval_cards.py`
+measures the layer leave-one-family-out.
 """
 
 from __future__ import annotations
