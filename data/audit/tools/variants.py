@@ -7,7 +7,8 @@ cross-fitted inside it), so the README's table of variants can be re-run:
 
     python data/audit/tools/variants.py '{"base": {}, "dense": {"dense": 1}, "te": {"te": 1}}'
 
-Variant keys (combine freely): dense (MiniLM columns, passages embedded with their innermost
+Variant keys (combine freely): ab (annotators A's and B's own quotes, where their level is the
+adjudicated one, as extra exemplars and extra evidence passages of the training documents), dense (MiniLM columns, passages embedded with their innermost
 heading, quotes without), sent (TF-IDF similarity at sentence level, max-pooled per passage),
 te (per-indicator rate of each human level given the rule judge's level, smoothed, cross-fitted),
 top2 (second-best pair logit and the count of likely passages), docmax (best dense cosines as
@@ -69,12 +70,33 @@ if EMB:
     qpos = {q: i for i, q in enumerate(EMB["qids"])}
     EXD = {(e[0], e[1]): k for k, e in enumerate(EMB["ex"])}
 
-def tfidf_model(train):
+_AB = {}
+def annotator_labels(d):
+    """Annotators A's and B's own labels of document d (the `ab` variant)."""
+    if d not in _AB:
+        from rigorlab.disclosure.audit.labelset import default_root, load_labels
+        root = default_root() / "labels"
+        _AB[d] = [load_labels(root / a, [d])[d] for a in ("annotator_a", "annotator_b")]
+    return _AB[d]
+
+
+def agreeing_quotes(d):
+    """(indicator, Label) of A's and B's quotes whose level is the adjudicated one and whose quote differs."""
+    out = []
+    for labs in annotator_labels(d):
+        for ind in sorted(labs):
+            lab, ref = labs[ind], labels[d][ind]
+            if lab.level == ref.level != "absent" and lab.quote.strip() and lab.quote != ref.quote:
+                out.append((ind, lab))
+    return out
+
+
+def tfidf_model(train, ab=False):
     train = sorted(train)
     ex_ind, ex_lv, ex_text, ex_fam, ex_doc = [], [], [], [], []
     for d in train:
-        for ind in sorted(labels[d]):
-            lab = labels[d][ind]
+        extra = agreeing_quotes(d) if ab else []
+        for ind, lab in [(i, labels[d][i]) for i in sorted(labels[d])] + extra:
             if lab.level != "absent" and lab.quote.strip():
                 ex_ind.append(ind); ex_lv.append(lab.level)
                 ex_text.append(passage_text(lab.quote, heading_of(lab.location))); ex_fam.append(fam[d]); ex_doc.append(d)
@@ -161,12 +183,17 @@ def heads(X, yd, ym, l2):
     return {n: Head(*fit_logistic(X, np.asarray(y, float), l2=l2, iters=50, tol=1e-9)) for n, y in (("disclosed", yd), ("mentioned", ym))}
 
 def fit(train, cfg):
-    m = tfidf_model(train)
+    m = tfidf_model(train, ab=bool(cfg.get("ab")))
     blocks, targets, extra = {}, {}, {}
     for d in train:
         excl = m._fam == fam[d]
         blocks[d] = m.pair_block(docs[d], PREP, exclude=excl, cache=CACHE)
         targets[d] = pair_targets(docs[d], blocks[d].passages, labels[d])
+        if cfg.get("ab"):                # A's and B's agreeing quotes mark their passages as evidence too
+            for labs in annotator_labels(d):
+                agree = {i: l for i, l in labs.items() if l.level == labels[d][i].level}
+                for i, y in pair_targets(docs[d], blocks[d].passages, agree).items():
+                    targets[d][i] = np.maximum(targets[d][i], y)
         extra[d] = {}
         if cfg.get("dense"):
             extra[d] = dense_cols(d, blocks[d], m, excl)
