@@ -89,23 +89,22 @@ class Vectoriser:
         return self.from_tokens([tokens(t) for t in texts])
 
     def from_tokens(self, token_lists: list[list[str]]) -> sparse.csr_matrix:
-        """As `__call__`, for texts already turned into `tokens`."""
-        rows, cols, vals = [], [], []
+        """As `__call__`, for texts already turned into `tokens` (all rows counted in one pass)."""
+        get = self.vocab.get
+        rows: list[int] = []
+        cols: list[int] = []
         for i, toks in enumerate(token_lists):
-            counts: dict[int, int] = {}
-            for tok in toks:
-                k = self.vocab.get(tok)
-                if k is not None:
-                    counts[k] = counts.get(k, 0) + 1
-            if not counts:
-                continue
-            ks = np.fromiter(counts, int, len(counts))
-            v = (1.0 + np.log(np.fromiter(counts.values(), float, len(counts)))) * self.idf[ks]
-            v /= np.linalg.norm(v)
+            ks = [k for k in map(get, toks) if k is not None]
+            cols += ks
             rows += [i] * len(ks)
-            cols += ks.tolist()
-            vals += v.tolist()
-        return sparse.csr_matrix((vals, (rows, cols)), shape=(len(token_lists), len(self.vocab)))
+        n, width = len(token_lists), len(self.vocab)
+        if not cols:
+            return sparse.csr_matrix((n, width))
+        key, counts = np.unique(np.asarray(rows, dtype=np.int64) * width + np.asarray(cols), return_counts=True)
+        r, c = key // width, key % width
+        v = (1.0 + np.log(counts)) * self.idf[c]
+        v /= np.sqrt(np.bincount(r, weights=v * v, minlength=n))[r]
+        return sparse.csr_matrix((v, (r, c)), shape=(n, width))
 
 
 @dataclass
@@ -260,9 +259,13 @@ class ExemplarModel:
         heads = pair_heads or self.pair_heads
         keep = [f for f in findings if f.id in block.rows and self.covers(f.framework, f.id)]
         out, best = [], []
-        for f in keep:
-            R = block.rows[f.id]
-            ld, lm = heads["disclosed"].logit(R), heads["mentioned"].logit(R)
+        if not keep:
+            return np.zeros((0, len(DOC_FEATURES))), keep, best
+        R = np.concatenate([block.rows[f.id] for f in keep])         # all pairs at once, split below
+        LD, LM = heads["disclosed"].logit(R), heads["mentioned"].logit(R)
+        n = len(block.passages)
+        for k, f in enumerate(keep):
+            ld, lm = LD[k * n:(k + 1) * n], LM[k * n:(k + 1) * n]
             jd, jm = int(np.argmax(ld)), int(np.argmax(lm))
             pd, pm = self.prior_logits(f.id)
             out.append([float(f.level == "disclosed"), float(f.level == "vague"), float(f.confidence),
@@ -388,21 +391,32 @@ def _exemplar_free(doc: Document, usable_idx: list[int], preps: list[PreparedInd
     st = [stats(j) for j in usable_idx] if stats is not None else [passage_stats(p.text) for p in passages]
     common = _passage_columns(passages, st)
     sel = np.asarray(usable_idx)
-    inner: dict[str, frozenset[str]] = {}               # innermost heading -> its tokens, once per heading
+    inner: dict[str, list[str]] = {}                    # innermost heading -> its tokens, once per heading
     for p in passages:
         h = p.heading_path[-1] if p.heading_path else ""
         if h not in inner:
-            inner[h] = frozenset(T.tokenize(h))
-    heads = [inner[p.heading_path[-1] if p.heading_path else ""] for p in passages]
+            inner[h] = T.tokenize(h)
+    head_lists = [inner[p.heading_path[-1] if p.heading_path else ""] for p in passages]
+    sets = {h: frozenset(t) for h, t in inner.items()}
+    head_of = [p.heading_path[-1] if p.heading_path else "" for p in passages]
     retrieval = {}
     for prep in preps:
         bm = index.bm25(prep.query)
         retrieval[prep.indicator.id] = np.column_stack([
             index.keyword_evidence(prep.query)[sel], index.question_overlap(prep.query)[sel],
             (bm / max(float(bm.max()), 1e-9))[sel],
-            np.asarray([_dedicated(h, prep) for h in heads], dtype=float)])
-    toks = [tokens(passage_text(p.text, p.heading_path[-1] if p.heading_path else "")) for p in passages]
+            _dedicated_column(sets, head_of, prep)])
+    # `tokens(passage_text(...))` without scanning the text again: the index holds `tokenize(text)`,
+    # and no token spans the newline between heading and text
+    fold = lambda ts: ["<n>" if t[0].isdigit() else t for t in ts]     # noqa: E731
+    toks = [fold(h) + fold(index.body_tokens[j]) for h, j in zip(head_lists, usable_idx)]
     return retrieval, common, toks
+
+
+def _dedicated_column(sets: dict[str, frozenset[str]], head_of: list[str], prep: PreparedIndicator) -> np.ndarray:
+    """1.0 for each passage whose innermost heading is dedicated to the indicator (once per heading)."""
+    ded = {h: float(_dedicated(t, prep)) for h, t in sets.items()}
+    return np.asarray([ded[h] for h in head_of])
 
 
 def _dedicated(inner: frozenset[str], prep: PreparedIndicator) -> bool:
