@@ -11,7 +11,7 @@ Variant keys (combine freely): ab (annotators A's and B's own quotes, where thei
 adjudicated one, as extra exemplars and extra evidence passages of the training documents), dense (MiniLM columns, passages embedded with their innermost
 heading, quotes without), sent (TF-IDF similarity at sentence level, max-pooled per passage),
 te (per-indicator rate of each human level given the rule judge's level, smoothed, cross-fitted),
-top2 (second-best pair logit and the count of likely passages), docmax (best dense cosines as
+reason (the rule judge's reason category as document features), top2 (second-best pair logit and the count of likely passages), docmax (best dense cosines as
 document features), tune_threshold (the disclosed threshold that maximises kappa on the
 cross-fitted training rows), l2 (pair-stage penalty, or "gb" for scikit-learn's
 HistGradientBoostingClassifier; JSON of its settings as the second argument), l2doc.
@@ -239,12 +239,16 @@ def doc_row(d, f, Rp, h, pri, cfg, inner_labels=None):
     r = [float(f.level == "disclosed"), float(f.level == "vague"), float(f.confidence), float(ld.max()), float(lm.max()), logit(pri[0]), logit(pri[1])]
     if cfg.get("te") and inner_labels is not None:
         r += te_feats(inner_labels[0], f)
+    if cfg.get("reason"):            # the rule judge's own explanation, as a category
+        r += [float(f.reason.startswith(k)) for k in REASONS]
     if cfg.get("docmax"):
         r += [float(v) for v in Rp[:, -4:-1].max(axis=0)]
     if cfg.get("top2"):
         s = np.sort(ld); r += [float(s[-2]) if len(s) > 1 else -10.0, float(np.log1p((_sigmoid(ld) > 0.3).sum()))]
     return r
 
+REASONS = ("a vague formula", "touches the topic only through a generic word", "mentioned without checkable",
+           "specific:", "answers the question", "the document says it does not disclose", "no passage mentions")
 TE_CACHE = {}
 def te_table(train):
     key = tuple(sorted(train))
