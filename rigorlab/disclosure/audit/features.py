@@ -168,18 +168,21 @@ def passage_stats(passage: str) -> PassageStats:
 
 def combine(profile: Profile, st: PassageStats) -> np.ndarray:
     """Feature vector (order: FEATURE_NAMES) of a passage's stats judged against an indicator."""
+    return np.array(combine_values(profile, st))
+
+
+def combine_values(profile: Profile, st: PassageStats) -> list[float]:
+    """`combine` as a list (a caller appending more features builds one array, not two)."""
     n = max(st.n_words, 1)
     hits = len(profile.words & st.tokens)
     base = st.passage_features
-    return np.array(
-        [
-            *base,
-            hits / max(1, len(profile.words)),
-            _log(hits),
-            profile.asks_number * base[3],          # log with_unit
-            profile.asks_names * base[6],           # log proper
-            profile.asks_process * min(1.0, 10.0 * st.procedure / n),
-            profile.asks_number * float(st.with_unit == 0),
-            len(profile.title_words & st.tokens) / max(1, len(profile.title_words)),
-        ]
-    )
+    return [
+        *base,
+        hits / max(1, len(profile.words)),
+        _log(hits),
+        profile.asks_number * base[3],          # log with_unit
+        profile.asks_names * base[6],           # log proper
+        profile.asks_process * min(1.0, 10.0 * st.procedure / n),
+        profile.asks_number * float(st.with_unit == 0),
+        len(profile.title_words & st.tokens) / max(1, len(profile.title_words)),
+    ]

@@ -40,16 +40,25 @@ class Query:
     title_terms: frozenset[str]
     question_weights: tuple[tuple[str, float], ...] = ()   # title+question words, distinctiveness-weighted
     multiword: frozenset[tuple[str, ...]] = frozenset()    # phrases written as several words ("developed by")
+    # Derived once per indicator, not once per document (fields below are not arguments):
+    needles: tuple[str, ...] = field(init=False, repr=False, compare=False)   # each phrase as ' a b '
+    phrase_words: frozenset[str] = field(init=False, repr=False, compare=False)   # every phrase's words
+    single_words: frozenset[str] = field(init=False, repr=False, compare=False)   # one-word phrases
+    question_total: float = field(init=False, repr=False, compare=False)   # sum of question_weights
     _needles: tuple[tuple[str, tuple[str, ...], bool], ...] = field(init=False, repr=False, compare=False)
-    _question_total: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Derived once per indicator, not once per document: each phrase as ' a b ' (the key of a
-        # document's phrase cache; a string hashes once, a tuple on every lookup) with its words and
-        # whether it is written as several words, and the question's total weight.
-        object.__setattr__(self, "_needles", tuple((" " + " ".join(p) + " ", p, p in self.multiword)
-                                                   for p in self.phrases))
-        object.__setattr__(self, "_question_total", sum(w for _, w in self.question_weights))
+        # A phrase as ' a b ' keys a document's phrase cache (a string hashes once, a tuple on every lookup).
+        needles = tuple(" " + " ".join(p) + " " for p in self.phrases)
+        derived = {
+            "needles": needles,
+            "phrase_words": frozenset(t for p in self.phrases for t in p),
+            "single_words": frozenset(p[0] for p in self.phrases if len(p) == 1),
+            "question_total": sum(w for _, w in self.question_weights),
+            "_needles": tuple((n, p, p in self.multiword) for n, p in zip(needles, self.phrases)),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
 
 def make_query(title: str, question: str, keywords: list[str],
@@ -147,15 +156,16 @@ class PassageIndex:
         self._no_hit: _PhraseHits = (self._none, self._none, None, None)
         self._vocab = set(self._body.post).union(self._head.post)     # every word of the document
         # Per query, each signal once: the rule judge and the exemplar layer both ask (read-only arrays).
-        self._memo: dict[tuple[str, int], tuple[Query, np.ndarray]] = {}
+        self._memo: dict[str, dict[int, tuple[Query, np.ndarray]]] = {"bm25": {}, "keywords": {}, "question": {}}
 
     def _remember(self, kind: str, query: Query, compute: Callable[[Query], np.ndarray]) -> np.ndarray:
-        got = self._memo.get((kind, id(query)))
+        memo = self._memo[kind]
+        got = memo.get(id(query))
         if got is not None and got[0] is query:
             return got[1]
         out = compute(query)
         out.setflags(write=False)
-        self._memo[(kind, id(query))] = (query, out)        # the query is kept: its id stays its own
+        memo[id(query)] = (query, out)        # the query is kept: its id stays its own
         return out
 
     def bm25(self, query: Query) -> np.ndarray:
@@ -215,9 +225,12 @@ class PassageIndex:
 
     def _keyword_evidence(self, query: Query) -> np.ndarray:
         score = None
-        cache = self._phrase_cache
+        cache, vocab = self._phrase_cache, self._vocab
         for needle, phrase, multi in query._needles:
-            got = cache.get(needle) or self._phrase(needle, phrase)
+            got = cache.get(needle)
+            if got is None:
+                got = self._phrase(needle, phrase) if vocab.issuperset(phrase) else self._no_hit
+                cache[needle] = got
             c = got[2] if multi else got[3]
             if c is not None:
                 if score is None:
@@ -232,7 +245,7 @@ class PassageIndex:
         return self._remember("question", query, self._question_overlap)
 
     def _question_overlap(self, query: Query) -> np.ndarray:
-        total = query._question_total
+        total = query.question_total
         col = self.col
         idx = [col[t] for t, _ in query.question_weights if t in col]
         if not idx or total <= 0:
@@ -244,8 +257,9 @@ class PassageIndex:
     def matched(self, query: Query, j: int) -> list[str]:
         """The keyword phrases found in passage j (body or headings)."""
         out = []
+        cache = self._phrase_cache
         for needle, phrase, _ in query._needles:
-            body, head, _, _ = self._phrase(needle, phrase)
+            body, head, _, _ = cache.get(needle) or self._phrase(needle, phrase)
             if body[j] or head[j]:
                 out.append(" ".join(phrase))
         return out

@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rigorlab.disclosure.audit.document import Document, Passage
-from rigorlab.disclosure.audit.literals import Prefiltered
+from rigorlab.disclosure.literals import Prefiltered
 from rigorlab.disclosure.audit.notation import KLChecker, KLNotation
 from rigorlab.disclosure.audit.wording import TermFinding, sentence_spans
 from rigorlab.disclosure.frameworks import loader
@@ -103,7 +103,7 @@ def _sentence_index(spans: list[tuple[int, int]], pos: int) -> int:
 def _term_findings(doc: Document, p: Passage, terms: list[_CompiledTerm]) -> list[TermFinding]:
     out: list[TermFinding] = []
     spans: list[tuple[int, int]] | None = None          # cut into sentences only when something matches
-    lower = p.text.lower() if p.text.isascii() else None
+    lower = p.text.lower()
     for t in terms:
         for rx in t.wrong:
             for m in rx.finditer(p.text, lower=lower):

@@ -7,9 +7,9 @@ text) and auditing (on passages of a card) see exactly the same features.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from rigorlab.disclosure import vagueness
+from rigorlab.disclosure.literals import AnyOf
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 
@@ -99,49 +99,17 @@ def raw_words(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-class Alternatives:
-    """A regular expression `a|b|c` whose alternatives each need one of some literal strings in the
-    text, e.g. an e-mail address needs '@': each text is searched with only the alternatives that
-    can match in it, compiled once per combination. The matches are exactly those of the whole
-    alternation (an alternative that matches nowhere in a text changes nothing at any position),
-    found sooner: Python's `re` tries every alternative at every position of the text.
-    Offers the `re.Pattern` methods the auditor uses (findall, finditer, search)."""
-
-    def __init__(self, alternatives: tuple[tuple[tuple[str, ...], str], ...], flags: int = 0) -> None:
-        self._alternatives = alternatives
-        self.flags = flags
-        self.pattern = "|".join(a for _, a in alternatives)
-        self._compiled: dict[tuple[bool, ...], re.Pattern[str] | None] = {}
-
-    def _for(self, text: str) -> re.Pattern[str] | None:
-        key = tuple(any(n in text for n in needs) for needs, _ in self._alternatives)
-        try:
-            return self._compiled[key]
-        except KeyError:
-            parts = [a for use, (_, a) in zip(key, self._alternatives) if use]
-            rx = self._compiled[key] = re.compile("|".join(parts), self.flags) if parts else None
-            return rx
-
-    def findall(self, text: str) -> list[str]:
-        rx = self._for(text)
-        return rx.findall(text) if rx is not None else []
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        rx = self._for(text)
-        return rx.finditer(text) if rx is not None else iter(())
-
-    def search(self, text: str) -> re.Match[str] | None:
-        rx = self._for(text)
-        return rx.search(text) if rx is not None else None
-
-
-URL = Alternatives((
-    (("@",), r"[\w.+-]+@[\w-]+\.[\w.-]+"),
-    (("http",), r"https?://[^\s)>\]\"']+"),
-    (("www.",), r"www\.[^\s)>\]\"']+"),
-    ((".com/", ".org/", ".ai/", ".io/", ".net/", ".edu/", ".gov/"), r"\b[\w.-]+\.(?:com|org|ai|io|net|edu|gov)/[^\s)>\]]*"),
-))
-NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*(?:\s*(?:%|[kmbt]\b|[KMBT]\b))?")
+# Links and e-mail addresses; each text is searched with only the alternatives it can match
+# (`literals.AnyOf`; an e-mail address needs '@', a bare domain path '.com/', ...).
+URL = AnyOf("", (
+    r"[\w.+-]+@[\w-]+\.[\w.-]+",
+    r"https?://[^\s)>\]\"']+",
+    r"www\.[^\s)>\]\"']+",
+    r"\b[\w.-]+\.(?:com|org|ai|io|net|edu|gov)/[^\s)>\]]*",
+), needs=((("@",),), (("http",),), (("www.",),), ((".com/", ".org/", ".ai/", ".io/", ".net/", ".edu/", ".gov/"),)))
+# A digit not preceded by a word character or a dot (the lookbehind after the digit, so that `re`
+# skips straight to digits), with an optional magnitude.
+NUMBER = re.compile(r"\d(?<![\w.]\d)[\d,.]*(?:\s*(?:%|[kmbt]\b|[KMBT]\b))?")
 # A currency sign or a digit not preceded by a word character or a dot, then the unit. The pattern
 # starts with the character class [$\u20ac\u00a3\d] (the lookbehinds come after it: `(?<![\w.]\d)` is
 # `(?<![\w.])` one character later) so that `re` skips straight to the candidate characters.
@@ -152,10 +120,10 @@ NUMBER_WITH_UNIT = re.compile(
     r"steps?|epochs?|layers?|seeds?|runs?|nodes?|kg|kw|w)\b)",
     re.IGNORECASE,
 )
-YEAR_OR_DATE = re.compile(
-    r"\b(?:(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?\s+\d{1,4}\b)",
-    re.IGNORECASE,
-)
+YEAR_OR_DATE = AnyOf(r"\b", (     # a year, or a month and a number; a text holding neither is not scanned
+    r"(?:19|20)\d\d\b",
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?\s+\d{1,4}\b",
+), "", re.IGNORECASE)
 # Capitalised or mixed-case words that are not sentence-initial: names of data sets, tools, bodies.
 # (The capital comes first and the lookbehind after it, so that `re` skips straight to capitals.)
 PROPER = re.compile(r"[A-Z](?<=[a-z0-9,;:(]\s[A-Z])(?:[a-z]*[A-Z0-9][\w-]*|[a-z]{2,}|[A-Z]+[\w-]*)")

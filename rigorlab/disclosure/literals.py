@@ -8,9 +8,11 @@ pattern with such necessary literals, read from the pattern's own parse tree
 (`re._parser`; none when it cannot be read), and scans only the texts that
 hold them: its matches are exactly the pattern's.
 
-A case-insensitive pattern is tested on the lower-cased text only where the
-text and the literal are ASCII (there lower-casing is exactly what `re`'s
-case-insensitive matching does); any other text is scanned as is.
+A case-insensitive pattern is tested on the lower-cased text where the literal
+is ASCII and the text holds none of the four characters that `re` matches
+case-insensitively to an ASCII letter or that lower-case into one (dotted and
+dotless i, long s, the Kelvin sign): there lower-casing is exactly what `re`'s
+case-insensitive matching does. Any other text is scanned as is.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ from typing import Any
 
 # Each clause: literals of which one must occur; every clause must hold.
 Clauses = tuple[tuple[str, ...], ...]
+# The non-ASCII characters `re.IGNORECASE` matches to an ASCII letter (or that lower-case into one).
+CASE_ODD = "\u0130\u0131\u017f\u212a"
+
+
+def foldable(text: str) -> bool:
+    """Lower-casing `text` shows every case-insensitive match of an ASCII literal in it."""
+    return text.isascii() or not any(c in text for c in CASE_ODD)
 
 
 def required_literals(rx: re.Pattern[str]) -> Clauses:
@@ -94,7 +103,7 @@ class Prefiltered:
         if not self.clauses:
             return True
         if self._ci:
-            if not text.isascii():
+            if not foldable(text):
                 return True
             hay = lower if lower is not None else text.lower()
         else:
@@ -109,3 +118,69 @@ class Prefiltered:
 
     def findall(self, text: str, *, lower: str | None = None) -> list[Any]:
         return self.rx.findall(text) if self.possible(text, lower=lower) else []
+
+
+class AnyOf:
+    """The pattern `head(?:a|b|c)tail`, each text searched with only the alternatives whose
+    `required_literals` it holds (compiled once per combination). The matches are exactly the whole
+    pattern's: an alternative that can match nowhere in a text changes nothing at any position,
+    while `re` would try it at every one. Offers search, finditer, findall and sub.
+
+    `needs`: per alternative, clauses to use instead of the derived ones, where the author knows
+    rarer literals that every match holds (an e-mail address holds '@'); they are not checked."""
+
+    def __init__(self, head: str, alternatives: tuple[str, ...], tail: str = "", flags: int = 0,
+                 needs: tuple[Clauses, ...] | None = None) -> None:
+        self._head, self._alternatives, self._tail, self.flags = head, alternatives, tail, flags
+        self.pattern = head + "(?:" + "|".join(alternatives) + ")" + tail
+        self.rx = re.compile(self.pattern, flags)          # the whole pattern: for texts the test cannot read
+        # per alternative, its clauses with the longest (rarest) literals first, so that a test fails soon
+        derived = needs if needs is not None else [required_literals(re.compile(a, flags)) for a in alternatives]
+        self._needs = [sorted(cs, key=lambda c: -min(map(len, c))) for cs in derived]
+        common = Prefiltered(re.compile(head + "(?:" + tail + ")", flags))
+        self._common = common if common.clauses else None
+        self._ci = bool(flags & re.IGNORECASE)
+        self._compiled: dict[tuple[bool, ...], re.Pattern[str] | None] = {}
+
+    def _for(self, text: str) -> re.Pattern[str] | None:
+        if self._ci and not foldable(text):
+            return self.rx
+        hay = text.lower() if self._ci else text
+        if self._common is not None and not self._common.possible(text, lower=hay):
+            return None
+        keep = []
+        for needs in self._needs:          # plain loops: this runs for every text, before any regex
+            ok = True
+            for clause in needs:
+                for lit in clause:
+                    if lit in hay:
+                        break
+                else:
+                    ok = False
+                    break
+            keep.append(ok)
+        key = tuple(keep)
+        got = self._compiled.get(key, False)
+        if got is False:
+            parts = [a for use, a in zip(key, self._alternatives) if use]
+            got = re.compile(self._head + "(?:" + "|".join(parts) + ")" + self._tail, self.flags) if parts else None
+            if len(self._compiled) >= 512:
+                self._compiled.clear()
+            self._compiled[key] = got
+        return got
+
+    def search(self, text: str) -> re.Match[str] | None:
+        rx = self._for(text)
+        return rx.search(text) if rx is not None else None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        rx = self._for(text)
+        return rx.finditer(text) if rx is not None else iter(())
+
+    def findall(self, text: str) -> list[Any]:
+        rx = self._for(text)
+        return rx.findall(text) if rx is not None else []
+
+    def sub(self, repl: str, text: str) -> str:
+        rx = self._for(text)
+        return rx.sub(repl, text) if rx is not None else text
