@@ -154,6 +154,8 @@ class PassageIndex:
         self._phrase_cache: dict[str, _PhraseHits] = {}
         self._none = np.zeros(self.n, dtype=bool)
         self._no_hit: _PhraseHits = (self._none, self._none, None, None)
+        self._zeros = np.zeros(self.n)
+        self._zeros.setflags(write=False)
         self._vocab = set(self._body.post).union(self._head.post)     # every word of the document
         # Per query, each signal once: the rule judge and the exemplar layer both ask (read-only arrays).
         self._memo: dict[str, dict[int, tuple[Query, np.ndarray]]] = {"bm25": {}, "keywords": {}, "question": {}}
@@ -237,7 +239,12 @@ class PassageIndex:
                     score = c.copy()     # 0 + c, exactly
                 else:
                     score += c
-        return np.zeros(self.n) if score is None else score
+        return self._zeros if score is None else score
+
+    def keyword_hits(self, query: Query) -> bool:
+        """Some keyword phrase of the query occurs in some passage or heading (else its keyword
+        evidence is zero everywhere and the indicator is not mentioned)."""
+        return self.keyword_evidence(query) is not self._zeros
 
     def question_overlap(self, query: Query) -> np.ndarray:
         """Per passage: weighted share of the question's words present, / COVERAGE_FOR_ONE, capped at 1
