@@ -53,7 +53,9 @@ def clean_inline(text: str) -> str:
     if "*" in text or "_" in text or "`" in text or "~" in text:
         text = _EMPH.sub("", text)
     text = html.unescape(text).replace("\u00a0", " ")
-    return _BLANKS.sub(" ", text).strip()
+    if "\t" in text or "  " in text:           # else every run of blanks is one space already
+        text = _BLANKS.sub(" ", text)
+    return text.strip()
 
 
 def _heading_text(raw: str) -> str:
