@@ -51,7 +51,8 @@ def test_examples_validate():
 def test_config_reference_lists_every_field(capsys):
     assert main(["config"]) == 0
     out = capsys.readouterr().out
-    for field in ("grpo.beta", "grpo.kl.estimator", "grpo.epsilon_high", "policy.pretrain.zipf", "eval.ks"):
+    for field in ("grpo.beta", "grpo.kl.estimator", "grpo.epsilon_high", "policy.pretrain.zipf", "eval.ks",
+                  "policy.lora.r", "policy.lora.target_modules", "policy.gradient_checkpointing"):
         assert field in out
 
 

@@ -143,6 +143,10 @@ def test_a_gguf_file_trains_like_its_directory(reference, tmp_path, capsys):
     card = (run / "docs" / "model_card.md").read_text()
     assert f"**Base weights:** {path.name} (GGUF, {path.stat().st_size:,} bytes, sha256 {digest})" in card
     assert "**Fine-tuning:** LoRA r=4" in card and "model/adapter/" in card
+    croissant = next((run / "docs").glob("*croissant*.json"), None)
+    if croissant is not None:                                  # weights are named in the card, not as data
+        dist = json.loads(croissant.read_text()).get("distribution") or []
+        assert not [d for d in dist if str(d.get("contentUrl", "")).endswith(".gguf")]
 
 
 def test_smollm2_is_a_model_reference():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 from pathlib import Path
 from typing import List, Optional
 
@@ -51,6 +53,12 @@ def config_doc() -> None:
     def walk(model, prefix: str = "") -> None:
         for name, field in model.model_fields.items():
             ann = field.annotation
+            inner = [a for a in typing.get_args(ann) if a is not type(None)]
+            if len(inner) == 1 and isinstance(inner[0], type) and hasattr(inner[0], "model_fields"):
+                # an optional block (e.g. policy.lora: null = off): list its fields too
+                console.print(f"[bold]{prefix}{name}[/bold] = None\n    {field.description or ''}")
+                walk(inner[0], f"{prefix}{name}.")
+                continue
             if isinstance(ann, type) and hasattr(ann, "model_fields") and name != "loss":
                 walk(ann, f"{prefix}{name}.")
                 continue

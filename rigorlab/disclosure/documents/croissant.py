@@ -115,7 +115,8 @@ def croissant_from_run(f: RunFacts, ddt: IndicatorAnswers | None = None) -> dict
         rai["rai:annotationsPerItem"] = "1 (computed by the generator)"
     dist = []
     for d in ds:
-        if d.get("source_path") and d.get("file_sha256"):
+        # the reference model's weights (a GGUF file) are not a distribution of the run's data: the model card names them
+        if d.get("source_path") and d.get("file_sha256") and d["name"] != "reference-model":
             p = Path(d["source_path"])
             dist.append({"@type": "cr:FileObject", "@id": croissant_name(d["name"]), "name": croissant_name(d["name"]),
                          "contentUrl": d["source_path"], "encodingFormat": _FORMATS.get(p.suffix, "text/plain"),
