@@ -11,7 +11,6 @@ so it gates.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Optional
@@ -88,25 +87,33 @@ def background_idf(wordings: list[str]) -> dict[str, float]:
 
 
 class _Postings:
-    """Which of some word lists (passages, headings) hold each word, and each list as ' a b c '."""
+    """Which of some word lists (passages, headings) hold a word, found when first asked (most words
+    of a document are never asked about), and each list as ' a b c ' for phrases of several words."""
 
     def __init__(self, word_lists: list[list[str]]) -> None:
         self.words = word_lists
+        self.sets = [set(ws) for ws in word_lists]
+        self.vocab: set[str] = set().union(*self.sets)
+        self._post: dict[str, list[int]] = {}
         self._joined: list[str] | None = None
-        post: defaultdict[str, list[int]] = defaultdict(list)
-        for j, ws in enumerate(word_lists):
-            for w in set(ws):
-                post[w].append(j)
-        self.post = dict(post)
+
+    def post(self, word: str) -> list[int]:
+        """Indices (ascending) of the lists holding `word`."""
+        got = self._post.get(word)
+        if got is None:
+            got = self._post[word] = [j for j, s in enumerate(self.sets) if word in s] if word in self.vocab else []
+        return got
 
     def holding(self, needle: str, phrase: tuple[str, ...]) -> list[int]:
         """Indices (ascending) of the lists holding the phrase word for word (`needle`: ' a b ')."""
         if len(phrase) == 1:
-            return self.post.get(phrase[0], [])
-        lists = [self.post.get(w) for w in phrase]
-        if not phrase or not all(lists):
-            return [j for j in range(len(self.words)) if needle in self.joined(j)] if not phrase else []
-        shortest = min(lists, key=len)      # type: ignore[arg-type]
+            return self.post(phrase[0])
+        if not phrase:
+            return [j for j in range(len(self.words)) if needle in self.joined(j)]
+        lists = [self.post(w) for w in phrase]
+        if not all(lists):
+            return []
+        shortest = min(lists, key=len)
         return [j for j in shortest if needle in self.joined(j)]
 
     def joined(self, j: int) -> str:
@@ -156,7 +163,7 @@ class PassageIndex:
         self._no_hit: _PhraseHits = (self._none, self._none, None, None)
         self._zeros = np.zeros(self.n)
         self._zeros.setflags(write=False)
-        self._vocab = set(self._body.post).union(self._head.post)     # every word of the document
+        self._vocab = self._body.vocab | self._head.vocab     # every word of the document
         # Per query, each signal once: the rule judge and the exemplar layer both ask (read-only arrays).
         self._memo: dict[str, dict[int, tuple[Query, np.ndarray]]] = {"bm25": {}, "keywords": {}, "question": {}}
 
