@@ -161,8 +161,9 @@ class PassageIndex:
         self._phrase_cache: dict[str, _PhraseHits] = {}
         self._none = np.zeros(self.n, dtype=bool)
         self._no_hit: _PhraseHits = (self._none, self._none, None, None)
-        self._zeros = np.zeros(self.n)
-        self._zeros.setflags(write=False)
+        # returned by keyword_evidence for a query whose keywords occur nowhere (test with `is`)
+        self.zeros = np.zeros(self.n)
+        self.zeros.setflags(write=False)
         self._vocab = self._body.vocab | self._head.vocab     # every word of the document
         # Per query, each signal once: the rule judge and the exemplar layer both ask (read-only arrays).
         self._memo: dict[str, dict[int, tuple[Query, np.ndarray]]] = {"bm25": {}, "keywords": {}, "question": {}}
@@ -246,12 +247,12 @@ class PassageIndex:
                     score = c.copy()     # 0 + c, exactly
                 else:
                     score += c
-        return self._zeros if score is None else score
+        return self.zeros if score is None else score
 
     def keyword_hits(self, query: Query) -> bool:
         """Some keyword phrase of the query occurs in some passage or heading (else its keyword
         evidence is zero everywhere and the indicator is not mentioned)."""
-        return self.keyword_evidence(query) is not self._zeros
+        return self.keyword_evidence(query) is not self.zeros
 
     def question_overlap(self, query: Query) -> np.ndarray:
         """Per passage: weighted share of the question's words present, / COVERAGE_FOR_ONE, capped at 1
