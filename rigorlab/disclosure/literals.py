@@ -38,17 +38,15 @@ def required_literals(rx: re.Pattern[str]) -> Clauses:
     if rx.flags & re.LOCALE or not isinstance(rx.pattern, str):
         return ()
     try:
-        from re import _parser  # type: ignore[attr-defined]
+        from re import _constants, _parser  # type: ignore[attr-defined]
 
-        tree = _parser.parse(rx.pattern, rx.flags)
+        return tuple(dict.fromkeys(_clauses(list(_parser.parse(rx.pattern, rx.flags)),
+                                            bool(rx.flags & re.IGNORECASE), _constants)))
     except Exception:        # another Python's private parser: no prefilter, never a wrong answer
         return ()
-    return tuple(dict.fromkeys(_clauses(list(tree), bool(rx.flags & re.IGNORECASE))))
 
 
-def _clauses(seq: list[Any], ci: bool) -> list[tuple[str, ...]]:
-    from re import _constants as C  # type: ignore[attr-defined]
-
+def _clauses(seq: list[Any], ci: bool, C: Any) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     run: list[str] = []
 
@@ -69,15 +67,15 @@ def _clauses(seq: list[Any], ci: bool) -> list[tuple[str, ...]]:
         if op is C.SUBPATTERN:
             _group, add, delete, sub = av
             if not (add | delete) & re.IGNORECASE.value:
-                out += _clauses(list(sub), ci)
+                out += _clauses(list(sub), ci, C)
         elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
             lo, _hi, sub = av
             if lo >= 1:
-                out += _clauses(list(sub), ci)
+                out += _clauses(list(sub), ci, C)
         elif op is C.ATOMIC_GROUP:
-            out += _clauses(list(av), ci)
+            out += _clauses(list(av), ci, C)
         elif op is C.BRANCH:
-            alts = [_clauses(list(a), ci) for a in av[1]]
+            alts = [_clauses(list(a), ci, C) for a in av[1]]
             if alts and all(alts):
                 # one clause per alternative (its longest shortest-literal), any of them
                 picks = [max(a, key=lambda c: min(map(len, c))) for a in alts]
