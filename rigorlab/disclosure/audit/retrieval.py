@@ -11,7 +11,8 @@ so it gates.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, KeysView
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -87,22 +88,21 @@ def background_idf(wordings: list[str]) -> dict[str, float]:
 
 
 class _Postings:
-    """Which of some word lists (passages, headings) hold a word, found when first asked (most words
-    of a document are never asked about), and each list as ' a b c ' for phrases of several words."""
+    """Which of some word lists (passages, headings) hold each word, and each list as ' a b c '."""
 
     def __init__(self, word_lists: list[list[str]]) -> None:
         self.words = word_lists
-        self.sets = [set(ws) for ws in word_lists]
-        self.vocab: set[str] = set().union(*self.sets)
-        self._post: dict[str, list[int]] = {}
         self._joined: list[str] | None = None
+        post: defaultdict[str, list[int]] = defaultdict(list)
+        for j, ws in enumerate(word_lists):
+            for w in set(ws):
+                post[w].append(j)
+        self._post = dict(post)
+        self.vocab: KeysView[str] = self._post.keys()
 
     def post(self, word: str) -> list[int]:
         """Indices (ascending) of the lists holding `word`."""
-        got = self._post.get(word)
-        if got is None:
-            got = self._post[word] = [j for j, s in enumerate(self.sets) if word in s] if word in self.vocab else []
-        return got
+        return self._post.get(word, [])
 
     def holding(self, needle: str, phrase: tuple[str, ...]) -> list[int]:
         """Indices (ascending) of the lists holding the phrase word for word (`needle`: ' a b ')."""
