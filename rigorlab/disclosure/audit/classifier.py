@@ -26,7 +26,7 @@ from rigorlab.disclosure.audit.features import (
     FEATURE_NAMES,
     PassageStats,
     Profile,
-    combine,
+    combine_values,
     passage_stats,
 )
 from rigorlab.disclosure.audit.profiles import AnswerProfiles
@@ -120,7 +120,7 @@ class SpecificityModel:
         answer profile (other frameworks'): it is then set to its training mean, i.e. no evidence."""
         st = passage if isinstance(passage, PassageStats) else passage_stats(passage)
         sim = float(self.mean[-1]) if similarity is None else similarity
-        return np.append(combine(profile, st), (prior_logit, sim))
+        return np.array([*combine_values(profile, st), prior_logit, sim])
 
     def predict_rows(self, rows: np.ndarray, trivial: np.ndarray | None = None) -> np.ndarray:
         """Probabilities; rows flagged `trivial` (empty, short refusal) get 0 (the hurdle)."""

@@ -329,8 +329,12 @@ class ExemplarModel:
         cols = self._columns().get((indicator, level if level != "absent" else "any"))
         if cols is None or len(sents) == 1:
             return sents[0][:320]
+        key = (indicator, level if level != "absent" else "any")
+        rows_t = self.__dict__.setdefault("_ex_t", {}).get(key)
+        if rows_t is None:           # the indicator's exemplar rows, transposed, once per model
+            rows_t = self.__dict__["_ex_t"][key] = self.exemplars[cols].T
         V = self.vectoriser(sents)
-        k = int(np.argmax((V @ self.exemplars[cols].T).toarray().max(axis=1)))
+        k = int(np.argmax((V @ rows_t).toarray().max(axis=1)))
         return sents[k][:320]
 
     def to_json(self) -> dict[str, Any]:

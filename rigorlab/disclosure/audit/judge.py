@@ -272,13 +272,14 @@ class DocumentJudge:
         base = dict(document=self.doc.path, framework=prep.framework, id=ind.id, title=ind.title,
                     section=ind.section, weight=ind.weight)
         kw_only = self.index.keyword_evidence(prep.query)
-        keyed = (kw_only >= KEYWORD_MIN) & self.not_code
-        if keyed.any():                  # the question's words only count where a keyword is
+        # (most indicators' keywords occur nowhere in a document: no arrays to compare then)
+        keyed = None if kw_only is self.index.zeros else (kw_only >= KEYWORD_MIN) & self.not_code
+        if keyed is not None and keyed.any():      # the question's words only count where a keyword is
             kw = kw_only + self.index.question_overlap(prep.query)
             cand = np.flatnonzero(keyed & (kw >= GATE))
         else:
-            kw, cand = kw_only, np.empty(0, dtype=np.int64)
-        dedicated = [j for j in cand if self.dedicated(int(j), prep)]
+            kw, cand = kw_only, _NO_CANDIDATES
+        dedicated = [j for j in cand.tolist() if self.dedicated(j, prep)]
         if dedicated:
             cand = np.asarray(dedicated)
         if cand.size == 0 and PROFILE_FALLBACK and prep.profile_key is not None:
@@ -286,8 +287,7 @@ class DocumentJudge:
             if got is not None:
                 return got
         if cand.size == 0:
-            return Finding(**base, level="absent",
-                           reason="no passage mentions " + ", ".join(f"'{' '.join(p)}'" for p in prep.query.phrases[:4]))
+            return Finding(**base, level="absent", reason=_absent_reason(prep.query.phrases))
         bm = self.index.bm25(prep.query)[cand]
         rank = kw[cand] + bm / max(float(bm.max()), 1e-9)
         top = cand[np.argsort(-rank, kind="stable")[:TOP_K]]
@@ -308,6 +308,8 @@ class DocumentJudge:
                        confidence=p, matched=self.index.matched(prep.query, j), reason=reason)
 
 
+_NO_CANDIDATES = np.empty(0, dtype=np.int64)
+_NO_CANDIDATES.setflags(write=False)
 PROFILE_FALLBACK = False   # measured, not on by default: benchmarks/eval_fmti.py --profile-fallback
 
 
@@ -364,18 +366,17 @@ def _on_topic(quote: tuple[frozenset[str], str, list[tuple[str, ...]]],
     each number-with-unit in it); `heading` the same for the heading path plus the innermost heading."""
     toks, norm, units = quote
     head_norm, head_toks, inner_heading = heading
-    hits = [p for p in query.phrases if " " + " ".join(p) + " " in norm or " " + " ".join(p) + " " in head_norm]
+    hits = [p for p, n in zip(query.phrases, query.needles) if n in norm or n in head_norm]
     if len(hits) >= 2 or any(p in query.multiword for p in hits):
         return True
     # the innermost heading is made only of the indicator's own words ("### Limitations")
-    kw_words = {t for p in query.phrases for t in p} | query.title_terms
-    if inner_heading and set(inner_heading) <= kw_words:
+    if inner_heading and all(t in query.phrase_words or t in query.title_terms for t in inner_heading):
         return True
     # a quantity whose unit is one of the indicator's keywords ("800B tokens" for a data-size item)
-    single = {p[0] for p in query.phrases if len(p) == 1}
-    if asks_number and single and any(single & set(u) for u in units):
+    single = query.single_words
+    if asks_number and single and any(not single.isdisjoint(u) for u in units):
         return True
-    total = sum(w for _, w in query.question_weights)
+    total = query.question_total
     present = toks | head_toks
     covered = sum(w for t, w in query.question_weights if t in present)
     return total > 0 and covered / total >= COVERAGE_FOR_ONE
@@ -436,7 +437,7 @@ def best_quote(sentences: list[Sentence], query: Query, profile: Profile, limit:
     """The sentence (plus its neighbour when short) that best answers the indicator."""
     if not sentences:
         return ""
-    phrases = [" " + " ".join(p) + " " for p in query.phrases]
+    phrases = query.needles
 
     def score(k: int) -> tuple[float, int]:
         sent, norm, toks, fact = sentences[k]
@@ -449,6 +450,11 @@ def best_quote(sentences: list[Sentence], query: Query, profile: Profile, limit:
     if len(quote) > limit:
         quote = quote[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
     return quote
+
+
+@lru_cache(maxsize=4096)
+def _absent_reason(phrases: tuple[tuple[str, ...], ...]) -> str:
+    return "no passage mentions " + ", ".join(f"'{' '.join(p)}'" for p in phrases[:4])
 
 
 def judge_document(doc: Document, prepared: list[PreparedIndicator], model: SpecificityModel) -> list[Finding]:
