@@ -9,19 +9,12 @@ per process in real use); every passage is encoded again in each timed pass. Bes
 
 from __future__ import annotations
 
-import os
+import argparse
+import sys
+import time
+from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
-
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-TARGET = 20.0
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "cards"
+from bench_audit import DEFAULT_CORPUS, TARGET, pin_one_core  # noqa: E402  (also sets one BLAS thread)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,8 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.corpus.is_dir():
         print(f"bench_audit_dense: corpus not found at {args.corpus}", file=sys.stderr)
         return 2
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    pin_one_core()
     import torch
 
     torch.set_num_threads(1)
