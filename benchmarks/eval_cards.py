@@ -15,6 +15,9 @@ Modes (all on the development documents of `data/audit/splits.json`):
            (opt-in in the auditor, `rigorlab audit --dense`), same protocol.
 `--final` additionally fits the layer on all development documents and scores
 the untouched test families once (run it once, at the end).
+`--fresh` scores the documents of `splits.json` "fresh" (labelled after the
+layer shipped, now part of dev) with the rules and with the layer fitted on the
+other development documents only: the layer as it was before it saw them.
 
 Nothing is tuned on these folds: the layer's features, penalty (L2 = 1) and
 decision rule (P >= 0.5) were fixed before the leave-one-family-out run.
@@ -24,7 +27,7 @@ the 3x3 confusion matrix (rows = people, columns = auditor), per-framework
 figures, and a 95% percentile bootstrap interval over documents (2,000
 resamples, seed 0) beside the targets (kappa >= 0.8, accuracy >= 0.8).
 
-    python benchmarks/eval_cards.py [--labels data/audit/labels/adjudicated] [--lodo] [--dense] [--final] [--json out.json]
+    python benchmarks/eval_cards.py [--labels data/audit/labels/adjudicated] [--lodo] [--dense] [--final] [--fresh] [--json out.json]
 """
 
 from __future__ import annotations
@@ -169,6 +172,40 @@ def judged(url: str, model_name: str, dev: list[str], labels: dict, documents: d
     return report(f"rules + layer + LLM judge {model_name}, dev (the layer saw these labels)", rows_of(dev, labels, found))
 
 
+def score_fresh(dev: list[str], fresh: list[str], families: dict[str, str], args: argparse.Namespace) -> int:
+    """Documents labelled after the layer shipped, judged by the rules and by the layer fitted on the
+    other (earlier) development documents: how the auditor did on documents it had never seen."""
+    if not fresh:
+        print("eval_cards: splits.json lists no `fresh` documents", file=sys.stderr)
+        return 2
+    earlier = [d for d in dev if d not in set(fresh)]
+    labels = load_labels(args.labels, dev)
+    documents, base = base_findings(dev, ROOT)
+    prepared = prepared_ddt_aad()
+    out: dict = {"labels": str(args.labels), "earlier": len(earlier), "fresh": len(fresh)}
+    out["annotators_fresh"] = annotators(fresh)
+    rules_rows = rows_of(fresh, labels, base)
+    out["fresh_rules"] = report("FRESH documents, rules alone", rules_rows)
+    model = fit(earlier, labels, documents, base, families, prepared)
+    layer_rows = rows_of(fresh, labels, {d: model.refine(documents[d], base[d], prepared) for d in fresh})
+    out["fresh"] = report(f"FRESH documents, rules + layer fitted on the {len(earlier)} earlier documents",
+                          layer_rows)
+    out["fresh_minus_rules"] = paired_difference(layer_rows, rules_rows)
+    print_difference("\nlayer - rules", out["fresh_minus_rules"])
+    if args.dense:
+        from rigorlab.disclosure.audit.dense import DenseEncoder
+
+        dmodel = fit(earlier, labels, documents, base, families, prepared, encoder=DenseEncoder(threads=1))
+        dense_rows = rows_of(fresh, labels, {d: dmodel.refine(documents[d], base[d], prepared) for d in fresh})
+        out["fresh_dense"] = report("FRESH documents, rules + layer + dense columns fitted on the earlier "
+                                    "documents", dense_rows)
+        out["fresh_dense_minus_layer"] = paired_difference(dense_rows, layer_rows)
+        print_difference("dense - layer", out["fresh_dense_minus_layer"])
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
 def annotators(docs: list[str]) -> dict | None:
     """The two annotators' own agreement on the same documents (the ceiling)."""
     a_dir, b_dir = ROOT / "labels" / "annotator_a", ROOT / "labels" / "annotator_b"
@@ -188,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labels", type=Path, default=ROOT / "labels" / "adjudicated")
     ap.add_argument("--lodo", action="store_true", help="leave one document out (default: one family)")
     ap.add_argument("--final", action="store_true", help="also score the untouched test split (once)")
+    ap.add_argument("--fresh", action="store_true", help="only score the later-labelled documents with the "
+                                                         "layer fitted on the earlier development documents")
     ap.add_argument("--dense", action="store_true", help="also the layer with embedding columns (dense.py; "
                                                          "needs rigorlab[embeddings], minutes)")
     ap.add_argument("--json", type=Path, default=None)
@@ -199,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     split = json.loads((ROOT / "splits.json").read_text(encoding="utf-8"))
     dev, test = sorted(split["dev"]), sorted(split["test"])
     families = {d: sources[d]["family"] for d in sources}
+    if args.fresh:
+        return score_fresh(dev, sorted(split.get("fresh", [])), families, args)
     docs_needed = dev + (test if args.final else [])
     labels = load_labels(args.labels, docs_needed)
     documents, base = base_findings(docs_needed, ROOT)

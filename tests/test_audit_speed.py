@@ -175,3 +175,24 @@ def test_framework_score_is_the_weighted_share_disclosed():
         mine = [f for f in findings if f.section == s.id]
         assert (s.disclosed, s.vague, s.absent) == tuple(sum(f.level == lv for f in mine)
                                                          for lv in ("disclosed", "vague", "absent"))
+
+
+def test_fewer_collections_raises_the_first_threshold_and_restores_it_even_on_error():
+    import gc
+
+    from rigorlab.disclosure.audit.engine import fewer_collections
+
+    old = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with fewer_collections(gen0=12_345):
+            assert gc.get_threshold() == (12_345, 10, 10)
+        assert gc.get_threshold() == (700, 10, 10)
+        with pytest.raises(RuntimeError), fewer_collections(gen0=12_345):
+            raise RuntimeError("boom")
+        assert gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(99_999, 10, 10)            # never lowers a threshold the user raised
+        with fewer_collections(gen0=12_345):
+            assert gc.get_threshold() == (99_999, 10, 10)
+    finally:
+        gc.set_threshold(*old)
