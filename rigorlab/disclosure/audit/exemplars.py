@@ -47,8 +47,8 @@ from rigorlab.disclosure.audit.judge import (
     DocumentJudge,
     Finding,
     PreparedIndicator,
-    split_sentences,
 )
+from rigorlab.disclosure.audit.quotes import split_sentences
 from rigorlab.disclosure.audit.retrieval import PassageIndex
 
 MODEL_PATH = Path(__file__).resolve().parent / "exemplar_model.json"

@@ -30,7 +30,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -50,6 +49,7 @@ from rigorlab.disclosure.audit.features import (
     indicator_profile,
     passage_stats,
 )
+from rigorlab.disclosure.audit.quotes import Sentence, best_quote, split_sentences
 from rigorlab.disclosure.audit.retrieval import (
     COVERAGE_FOR_ONE,
     PassageIndex,
@@ -64,12 +64,10 @@ KEYWORD_MIN = 0.5
 TOP_K = 3
 LOW = 0.25
 HIGH_UNCALIBRATED = 0.8
-QUOTE_CHARS = 320
 LEVELS = ("disclosed", "vague", "absent")
 # Heading words too broad to make a section "dedicated" to an indicator on their own ("## Training").
 GENERIC_HEADINGS = frozenset(T.tokenize("data model models training evaluation results overview introduction "
                                         "details information usage use summary notes general other more"))
-_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+")
 
 
 @dataclass
@@ -417,39 +415,6 @@ def decide(p: float, st: PassageStats, vague_quote: bool, profile: Profile, thre
     if not on_topic:
         return "vague", "touches the topic only through a generic word"
     return "vague", "mentioned without checkable detail"
-
-
-Sentence = tuple[str, str, frozenset[str], bool]   # text, ' words with stop words ', content tokens, has a fact
-
-
-def split_sentences(text: str) -> list[Sentence]:
-    out = []
-    for sent in _SENT.split(text):
-        sent = sent.strip() if sent else ""
-        if sent:
-            fact = bool(T.NUMBER_WITH_UNIT.search(sent) or T.URL.search(sent))
-            content, words = T.both_tokens(sent)
-            out.append((sent, " " + " ".join(words) + " ", frozenset(content), fact))
-    return out
-
-
-def best_quote(sentences: list[Sentence], query: Query, profile: Profile, limit: int = QUOTE_CHARS) -> str:
-    """The sentence (plus its neighbour when short) that best answers the indicator."""
-    if not sentences:
-        return ""
-    phrases = query.needles
-
-    def score(k: int) -> tuple[float, int]:
-        sent, norm, toks, fact = sentences[k]
-        return (2.0 * sum(ph in norm for ph in phrases) + 0.2 * len(profile.words & toks) + 0.5 * fact, -k)
-
-    i = max(range(len(sentences)), key=score)
-    quote = sentences[i][0]
-    if len(quote) < limit // 2 and i + 1 < len(sentences):
-        quote = f"{quote} {sentences[i + 1][0]}"
-    if len(quote) > limit:
-        quote = quote[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
-    return quote
 
 
 @lru_cache(maxsize=4096)
