@@ -37,7 +37,7 @@ def test_kappa_extremes_and_confusion():
 
 def test_labelled_set_is_complete_and_adjudicated():
     sources = load_sources(ROOT)
-    assert len(sources) == 40
+    assert len(sources) == 60
     adj = load_labels(ROOT / "labels" / "adjudicated")
     assert set(adj) == set(sources)
     for doc, labs in adj.items():
@@ -55,6 +55,10 @@ def test_split_holds_out_whole_families():
     assert set(split["dev"]) | set(split["test"]) == set(fam) and not set(split["dev"]) & set(split["test"])
     assert {fam[d] for d in split["test"]} == set(split["test_families"])
     assert not {fam[d] for d in split["dev"]} & set(split["test_families"])
+    # the second batch is part of dev and comes from families the earlier documents do not hold
+    fresh = set(split["fresh"])
+    assert len(fresh) == 20 and fresh <= set(split["dev"])
+    assert not {fam[d] for d in fresh} & {fam[d] for d in set(fam) - fresh}
 
 
 def test_bad_label_file_is_one_sentence(tmp_path):
