@@ -15,6 +15,8 @@ Modes (all on the development documents of `data/audit/splits.json`):
            (opt-in in the auditor, `rigorlab audit --dense`), same protocol.
 `--final` additionally fits the layer on all development documents and scores
 the untouched test families once (run it once, at the end).
+`--holdout` does the same for `splits.json` "holdout": a third batch from new
+families, labelled after every change of this wave, never trained on (run it once).
 `--fresh` scores the documents of `splits.json` "fresh" (labelled after the
 layer shipped, now part of dev) with the rules and with the layer fitted on the
 other development documents only: the layer as it was before it saw them.
@@ -27,7 +29,7 @@ the 3x3 confusion matrix (rows = people, columns = auditor), per-framework
 figures, and a 95% percentile bootstrap interval over documents (2,000
 resamples, seed 0) beside the targets (kappa >= 0.8, accuracy >= 0.8).
 
-    python benchmarks/eval_cards.py [--labels data/audit/labels/adjudicated] [--lodo] [--dense] [--final] [--fresh] [--json out.json]
+    python benchmarks/eval_cards.py [--labels data/audit/labels/adjudicated] [--lodo] [--dense] [--final] [--holdout] [--fresh] [--json out.json]
 """
 
 from __future__ import annotations
@@ -225,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labels", type=Path, default=ROOT / "labels" / "adjudicated")
     ap.add_argument("--lodo", action="store_true", help="leave one document out (default: one family)")
     ap.add_argument("--final", action="store_true", help="also score the untouched test split (once)")
+    ap.add_argument("--holdout", action="store_true", help="also score the later held-out batch (once)")
     ap.add_argument("--fresh", action="store_true", help="only score the later-labelled documents with the "
                                                          "layer fitted on the earlier development documents")
     ap.add_argument("--dense", action="store_true", help="also the layer with embedding columns (dense.py; "
@@ -240,7 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     families = {d: sources[d]["family"] for d in sources}
     if args.fresh:
         return score_fresh(dev, sorted(split.get("fresh", [])), families, args)
-    docs_needed = dev + (test if args.final else [])
+    holdout = sorted(split.get("holdout", []))
+    if args.holdout and not holdout:
+        print("eval_cards: splits.json lists no `holdout` documents", file=sys.stderr)
+        return 2
+    docs_needed = dev + (test if args.final else []) + (holdout if args.holdout else [])
     labels = load_labels(args.labels, docs_needed)
     documents, base = base_findings(docs_needed, ROOT)
     out: dict = {"labels": str(args.labels), "dev": len(dev)}
@@ -269,15 +276,20 @@ def main(argv: list[str] | None = None) -> int:
         print_difference("dense - layer", out["dense_minus_learned"])
     if args.judge:
         out["judge"] = judged(args.judge, args.judge_model or "", dev, labels, documents, base)
-    if args.final:
+    for flag, key, docs, what in ((args.final, "final", test, f"FINAL test split ({', '.join(split['test_families'])})"),
+                                  (args.holdout, "holdout", holdout, "HOLDOUT batch")):
+        if not flag:
+            continue
         prepared = prepared_ddt_aad()
-        model = fit(dev, labels, documents, base, families, prepared, encoder=encoder)
-        final = {d: model.refine(documents[d], base[d], prepared) for d in test}
-        out["final_rules"] = report("FINAL test split, rules alone", rows_of(test, labels, base))
-        out["final"] = report(f"FINAL test split ({', '.join(split['test_families'])}), rules + layer"
-                              f"{' + dense' if encoder else ''} fitted on dev",
-                              rows_of(test, labels, final))
-        out["annotators_test"] = annotators(test)
+        rules_rows = rows_of(docs, labels, base)
+        out[f"{key}_rules"] = report(f"{what}, rules alone", rules_rows)
+        for enc, tag in ((None, ""), (encoder, "_dense"))[: 2 if encoder else 1]:
+            model = fit(dev, labels, documents, base, families, prepared, encoder=enc)
+            rows = rows_of(docs, labels, {d: model.refine(documents[d], base[d], prepared) for d in docs})
+            out[key + tag] = report(f"{what}, rules + layer{' + dense' if enc else ''} fitted on dev", rows)
+            out[f"{key}{tag}_minus_rules"] = paired_difference(rows, rules_rows)
+            print_difference("layer - rules", out[f"{key}{tag}_minus_rules"])
+        out[f"annotators_{key}"] = annotators(docs)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     return 0

@@ -37,7 +37,7 @@ def test_kappa_extremes_and_confusion():
 
 def test_labelled_set_is_complete_and_adjudicated():
     sources = load_sources(ROOT)
-    assert len(sources) == 60
+    assert len(sources) == 60 + len(json.loads((ROOT / "splits.json").read_text(encoding="utf-8"))["holdout"])
     adj = load_labels(ROOT / "labels" / "adjudicated")
     assert set(adj) == set(sources)
     for doc, labs in adj.items():
@@ -52,13 +52,16 @@ def test_labelled_set_is_complete_and_adjudicated():
 def test_split_holds_out_whole_families():
     split = json.loads((ROOT / "splits.json").read_text(encoding="utf-8"))
     fam = {d: r["family"] for d, r in load_sources(ROOT).items()}
-    assert set(split["dev"]) | set(split["test"]) == set(fam) and not set(split["dev"]) & set(split["test"])
+    dev, test, holdout = set(split["dev"]), set(split["test"]), set(split["holdout"])
+    assert dev | test | holdout == set(fam) and not dev & test and not (dev | test) & holdout
     assert {fam[d] for d in split["test"]} == set(split["test_families"])
     assert not {fam[d] for d in split["dev"]} & set(split["test_families"])
     # the second batch is part of dev and comes from families the earlier documents do not hold
     fresh = set(split["fresh"])
     assert len(fresh) == 20 and fresh <= set(split["dev"])
     assert not {fam[d] for d in fresh} & {fam[d] for d in set(fam) - fresh}
+    # the held-out third batch: new families too, never in the layer's training set (test below)
+    assert len(holdout) >= 16 and not {fam[d] for d in holdout} & {fam[d] for d in dev | test}
 
 
 def test_bad_label_file_is_one_sentence(tmp_path):
@@ -77,7 +80,8 @@ def test_shipped_model_round_trips_and_never_saw_the_test_split():
     split = json.loads((ROOT / "splits.json").read_text(encoding="utf-8"))
     dev_quotes = {x.quote for ls in load_labels(ROOT / "labels" / "adjudicated", split["dev"]).values()
                   for x in ls.values()}
-    test_quotes = {lab.quote for labs in load_labels(ROOT / "labels" / "adjudicated", split["test"]).values()
+    test_quotes = {lab.quote for labs in load_labels(ROOT / "labels" / "adjudicated",
+                                                     split["test"] + split["holdout"]).values()
                    for lab in labs.values() if lab.quote and lab.quote not in dev_quotes}
     assert test_quotes
     assert not any(t.split("\n", 1)[-1] in test_quotes for t in model.ex_text)

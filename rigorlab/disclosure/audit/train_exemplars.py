@@ -224,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     root = default_root()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labels", type=Path, default=root / "labels" / "adjudicated")
-    ap.add_argument("--all", action="store_true", help="train on all 40 documents, the final test split included")
+    ap.add_argument("--all", action="store_true",
+                    help="train on every labelled document, the final test split and the holdout batch included")
     ap.add_argument("--dense", action="store_true", help="with the embedding columns (dense.py); writes "
                                                          f"{DENSE_MODEL_PATH.name} unless --out")
     ap.add_argument("--out", type=Path, default=None)
