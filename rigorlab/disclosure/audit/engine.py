@@ -115,11 +115,12 @@ class Auditor:
                  exemplars: bool = True, judge: LLMJudge | None = None, terms: bool = True,
                  dense: bool = False) -> None:
         """`exemplars`: apply the learned exemplar layer (`exemplars.py`) to the indicators it was trained
-        on (DDT, AAD); on by default: leave-one-family-out on the labelled set it raises agreement with
-        people over the rules alone (kappa +0.068, paired bootstrap 95% CI [+0.001, +0.141]; three-level
-        accuracy +0.025 [+0.007, +0.043]; benchmarks/eval_cards.py) for about a fifth more CPU time;
+        on (DDT, AAD); on by default: on 19 held-out documents of new families it raises agreement with
+        people over the rules alone (kappa +0.081, paired bootstrap 95% CI [+0.003, +0.182]; three-level
+        accuracy +0.035 [+0.018, +0.054]; benchmarks/eval_cards.py --holdout) for a few percent more CPU;
         `dense`: the layer with sentence-embedding columns (`dense.py`; needs rigorlab[embeddings]; about
-        20x the CPU time for kappa +0.034 [+0.006, +0.066] over the default layer), implies `exemplars`;
+        20x the CPU time for kappa +0.024 [-0.002, +0.052] over the default layer, leave-one-family-out),
+        implies `exemplars`;
         `judge`: an optional LLM judge (`llm_judge.py`) asked last, with offline fallback;
         `terms`: the term and notation checks of `terms.py` (on by default, listed apart from the levels)."""
         self.frameworks = frameworks
