@@ -174,6 +174,28 @@ def judged(url: str, model_name: str, dev: list[str], labels: dict, documents: d
     return report(f"rules + layer + LLM judge {model_name}, dev (the layer saw these labels)", rows_of(dev, labels, found))
 
 
+def score_unseen(out: dict, key: str, what: str, train: list[str], docs: list[str], labels: dict,
+                 documents: dict, base: dict, families: dict[str, str], encoder=None) -> None:
+    """Documents the layer never saw (`docs`), judged by the rules and by the layer fitted on `train`
+    (and with the dense columns when an encoder is given), with paired differences; into `out`."""
+    prepared = prepared_ddt_aad()
+    rules_rows = rows_of(docs, labels, base)
+    out[f"{key}_rules"] = report(f"{what}, rules alone", rules_rows)
+    previous = None
+    for enc, tag in ((None, ""), (encoder, "_dense"))[: 2 if encoder else 1]:
+        model = fit(train, labels, documents, base, families, prepared, encoder=enc)
+        rows = rows_of(docs, labels, {d: model.refine(documents[d], base[d], prepared) for d in docs})
+        out[key + tag] = report(f"{what}, rules + layer{' + dense' if enc else ''} fitted on {len(train)} "
+                                "other documents", rows)
+        out[f"{key}{tag}_minus_rules"] = paired_difference(rows, rules_rows)
+        print_difference("layer - rules", out[f"{key}{tag}_minus_rules"])
+        if previous is not None:
+            out[f"{key}_dense_minus_layer"] = paired_difference(rows, previous)
+            print_difference("dense - layer", out[f"{key}_dense_minus_layer"])
+        previous = rows
+    out[f"annotators_{key}"] = annotators(docs)
+
+
 def score_fresh(dev: list[str], fresh: list[str], families: dict[str, str], args: argparse.Namespace) -> int:
     """Documents labelled after the layer shipped, judged by the rules and by the layer fitted on the
     other (earlier) development documents: how the auditor did on documents it had never seen."""
@@ -183,26 +205,13 @@ def score_fresh(dev: list[str], fresh: list[str], families: dict[str, str], args
     earlier = [d for d in dev if d not in set(fresh)]
     labels = load_labels(args.labels, dev)
     documents, base = base_findings(dev, ROOT)
-    prepared = prepared_ddt_aad()
     out: dict = {"labels": str(args.labels), "earlier": len(earlier), "fresh": len(fresh)}
-    out["annotators_fresh"] = annotators(fresh)
-    rules_rows = rows_of(fresh, labels, base)
-    out["fresh_rules"] = report("FRESH documents, rules alone", rules_rows)
-    model = fit(earlier, labels, documents, base, families, prepared)
-    layer_rows = rows_of(fresh, labels, {d: model.refine(documents[d], base[d], prepared) for d in fresh})
-    out["fresh"] = report(f"FRESH documents, rules + layer fitted on the {len(earlier)} earlier documents",
-                          layer_rows)
-    out["fresh_minus_rules"] = paired_difference(layer_rows, rules_rows)
-    print_difference("\nlayer - rules", out["fresh_minus_rules"])
+    encoder = None
     if args.dense:
         from rigorlab.disclosure.audit.dense import DenseEncoder
 
-        dmodel = fit(earlier, labels, documents, base, families, prepared, encoder=DenseEncoder(threads=1))
-        dense_rows = rows_of(fresh, labels, {d: dmodel.refine(documents[d], base[d], prepared) for d in fresh})
-        out["fresh_dense"] = report("FRESH documents, rules + layer + dense columns fitted on the earlier "
-                                    "documents", dense_rows)
-        out["fresh_dense_minus_layer"] = paired_difference(dense_rows, layer_rows)
-        print_difference("dense - layer", out["fresh_dense_minus_layer"])
+        encoder = DenseEncoder(threads=1)
+    score_unseen(out, "fresh", "FRESH documents", earlier, fresh, labels, documents, base, families, encoder)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     return 0
@@ -278,18 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         out["judge"] = judged(args.judge, args.judge_model or "", dev, labels, documents, base)
     for flag, key, docs, what in ((args.final, "final", test, f"FINAL test split ({', '.join(split['test_families'])})"),
                                   (args.holdout, "holdout", holdout, "HOLDOUT batch")):
-        if not flag:
-            continue
-        prepared = prepared_ddt_aad()
-        rules_rows = rows_of(docs, labels, base)
-        out[f"{key}_rules"] = report(f"{what}, rules alone", rules_rows)
-        for enc, tag in ((None, ""), (encoder, "_dense"))[: 2 if encoder else 1]:
-            model = fit(dev, labels, documents, base, families, prepared, encoder=enc)
-            rows = rows_of(docs, labels, {d: model.refine(documents[d], base[d], prepared) for d in docs})
-            out[key + tag] = report(f"{what}, rules + layer{' + dense' if enc else ''} fitted on dev", rows)
-            out[f"{key}{tag}_minus_rules"] = paired_difference(rows, rules_rows)
-            print_difference("layer - rules", out[f"{key}{tag}_minus_rules"])
-        out[f"annotators_{key}"] = annotators(docs)
+        if flag:
+            score_unseen(out, key, what, dev, docs, labels, documents, base, families, encoder)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     return 0
