@@ -42,12 +42,8 @@ from rigorlab.disclosure.audit.classifier import _sigmoid
 from rigorlab.disclosure.audit.dense import DENSE_FEATURES, DenseEncoder, dense_columns
 from rigorlab.disclosure.audit.document import Document, Passage
 from rigorlab.disclosure.audit.features import PassageStats, passage_stats
-from rigorlab.disclosure.audit.judge import (
-    GENERIC_HEADINGS,
-    DocumentJudge,
-    Finding,
-    PreparedIndicator,
-)
+from rigorlab.disclosure.audit.judge import DocumentJudge, Finding, PreparedIndicator
+from rigorlab.disclosure.audit.pair_signals import exemplar_free_signals
 from rigorlab.disclosure.audit.quotes import split_sentences
 from rigorlab.disclosure.audit.retrieval import PassageIndex
 
@@ -197,7 +193,7 @@ class ExemplarModel:
         if cache is not None and key in cache:
             retrieval, common, toks = cache[key]
         else:
-            retrieval, common, toks = _exemplar_free(doc, usable_idx, preps, index, stats)
+            retrieval, common, toks = exemplar_free_signals(doc, usable_idx, preps, index, stats)
             if cache is not None:
                 cache[key] = (retrieval, common, toks)
         P = self.vectoriser.from_tokens(toks)
@@ -374,59 +370,6 @@ class ExemplarModel:
             pair_heads={k: Head.from_json(h) for k, h in data["pair_heads"].items()},
             doc_heads={k: Head.from_json(h) for k, h in data["doc_heads"].items()},
             meta=dict(data.get("meta", {})), dense=dense, encoder=encoder)
-
-
-def _passage_columns(passages: list[Passage], stats: list[PassageStats]) -> np.ndarray:
-    """Indicator-independent columns: log with_unit, urls, years, names, vague formula, refusal,
-    table, list, log words."""
-    return np.asarray([[math.log1p(s.with_unit), math.log1p(s.urls), math.log1p(s.years), math.log1p(s.proper),
-                        float(s.formula), float(s.refuses), float(p.kind == "table"), float(p.kind == "list"),
-                        math.log1p(s.n_words)] for p, s in zip(passages, stats)]).reshape(-1, 9)
-
-
-def _exemplar_free(doc: Document, usable_idx: list[int], preps: list[PreparedIndicator],
-                   index: PassageIndex | None, stats: Callable[[int], PassageStats] | None
-                   ) -> tuple[dict[str, np.ndarray], np.ndarray, list[list[str]]]:
-    """The pair features that do not depend on the exemplars: per indicator (keyword evidence,
-    question overlap, relative BM25, dedicated heading), the passage columns, and each passage's
-    `tokens` (innermost heading, then text: `passage_text`)."""
-    passages = [doc.passages[j] for j in usable_idx]
-    index = index or PassageIndex(doc)
-    st = [stats(j) for j in usable_idx] if stats is not None else [passage_stats(p.text) for p in passages]
-    common = _passage_columns(passages, st)
-    sel = np.asarray(usable_idx)
-    inner: dict[str, list[str]] = {}                    # innermost heading -> its tokens, once per heading
-    for p in passages:
-        h = p.heading_path[-1] if p.heading_path else ""
-        if h not in inner:
-            inner[h] = T.tokenize(h)
-    head_lists = [inner[p.heading_path[-1] if p.heading_path else ""] for p in passages]
-    sets = {h: frozenset(t) for h, t in inner.items()}
-    head_of = [p.heading_path[-1] if p.heading_path else "" for p in passages]
-    retrieval = {}
-    for prep in preps:
-        bm = index.bm25(prep.query)
-        retrieval[prep.indicator.id] = np.column_stack([
-            index.keyword_evidence(prep.query)[sel], index.question_overlap(prep.query)[sel],
-            (bm / max(float(bm.max()), 1e-9))[sel],
-            _dedicated_column(sets, head_of, prep)])
-    # `tokens(passage_text(...))` without scanning the text again: the index holds `tokenize(text)`,
-    # and no token spans the newline between heading and text
-    fold = lambda ts: ["<n>" if t[0].isdigit() else t for t in ts]     # noqa: E731
-    toks = [fold(h) + fold(index.body_tokens[j]) for h, j in zip(head_lists, usable_idx)]
-    return retrieval, common, toks
-
-
-def _dedicated_column(sets: dict[str, frozenset[str]], head_of: list[str], prep: PreparedIndicator) -> np.ndarray:
-    """1.0 for each passage whose innermost heading is dedicated to the indicator (once per heading)."""
-    ded = {h: float(_dedicated(t, prep)) for h, t in sets.items()}
-    return np.asarray([ded[h] for h in head_of])
-
-
-def _dedicated(inner: frozenset[str], prep: PreparedIndicator) -> bool:
-    """The innermost heading (its tokens) is made of the indicator's own words (as
-    `judge.DocumentJudge.dedicated`)."""
-    return bool(inner - GENERIC_HEADINGS) and inner <= prep.own_words
 
 
 def _logit(p: float) -> float:
