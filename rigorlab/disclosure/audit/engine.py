@@ -115,11 +115,11 @@ class Auditor:
                  exemplars: bool = True, judge: LLMJudge | None = None, terms: bool = True,
                  dense: bool = False) -> None:
         """`exemplars`: apply the learned exemplar layer (`exemplars.py`) to the indicators it was trained
-        on (DDT, AAD); on by default: on 19 held-out documents of new families it raises agreement with
-        people over the rules alone (kappa +0.081, paired bootstrap 95% CI [+0.003, +0.182]; three-level
-        accuracy +0.035 [+0.018, +0.054]; benchmarks/eval_cards.py --holdout) for a few percent more CPU;
+        on (DDT, AAD); on by default: on 20 held-out documents of new families it raises agreement with
+        people over the rules alone (kappa +0.136, paired bootstrap 95% CI [+0.076, +0.205]; three-level
+        accuracy +0.047 [+0.029, +0.064]; benchmarks/eval_cards.py --holdout) for a few percent more CPU;
         `dense`: the layer with sentence-embedding columns (`dense.py`; needs rigorlab[embeddings]; about
-        20x the CPU time for kappa +0.024 [-0.002, +0.052] over the default layer, leave-one-family-out),
+        20x the CPU time for kappa +0.020 [+0.000, +0.041] over the default layer, leave-one-family-out),
         implies `exemplars`;
         `judge`: an optional LLM judge (`llm_judge.py`) asked last, with offline fallback;
         `terms`: the term and notation checks of `terms.py` (on by default, listed apart from the levels)."""
