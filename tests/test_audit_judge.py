@@ -16,17 +16,15 @@ from rigorlab.disclosure.audit.classifier import (
     load_model,
 )
 from rigorlab.disclosure.audit.document import Document
-from rigorlab.disclosure.audit.engine import audit_text
+from rigorlab.disclosure.audit.engine import audit_text, markdown_document
 from rigorlab.disclosure.audit.features import FEATURE_NAMES, passage_stats
-from rigorlab.disclosure.audit.markdown import split_markdown
 from rigorlab.disclosure.audit.retrieval import PassageIndex, make_query
 
 FMTI = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "fmti"
 
 
 def _doc(text: str) -> Document:
-    passages, front, title, _ = split_markdown(text)
-    return Document(path="card.md", kind="markdown", passages=passages, front_matter=front, title=title)
+    return markdown_document(text, "card.md")
 
 
 def test_fit_logistic_recovers_known_coefficients():

@@ -20,9 +20,8 @@ uvicorn = pytest.importorskip("uvicorn")
 pytest.importorskip("httpx")
 
 from rigorlab.disclosure.audit import audit_text  # noqa: E402
-from rigorlab.disclosure.audit.engine import Auditor, resolve_frameworks  # noqa: E402
+from rigorlab.disclosure.audit.engine import Auditor, markdown_document, resolve_frameworks  # noqa: E402
 from rigorlab.disclosure.audit.llm_judge import LLMJudge, quote_found  # noqa: E402
-from rigorlab.disclosure.audit.markdown import split_markdown  # noqa: E402
 from rigorlab.disclosure.audit.document import Document  # noqa: E402
 
 CARD = """# Model card: Tiny-7B
@@ -78,8 +77,7 @@ class Scripted:
 
 
 def _doc() -> Document:
-    passages, front, title, notices = split_markdown(CARD)
-    return Document(path="card.md", kind="markdown", passages=passages, front_matter=front, title=title)
+    return markdown_document(CARD, "card.md")
 
 
 def test_quote_check_is_verbatim_up_to_white_space():

@@ -13,10 +13,8 @@ from rigorlab.disclosure import vagueness
 from rigorlab.disclosure.audit import facts as F
 from rigorlab.disclosure.audit import text as T
 from rigorlab.disclosure.audit.classifier import load_model
-from rigorlab.disclosure.audit.document import Document
-from rigorlab.disclosure.audit.engine import audit_text
+from rigorlab.disclosure.audit.engine import audit_text, markdown_document
 from rigorlab.disclosure.audit.features import indicator_profile, passage_stats
-from rigorlab.disclosure.audit.markdown import split_markdown
 from rigorlab.disclosure.audit.profiles import build_profiles, centroid, tfidf
 from rigorlab.disclosure.audit.retrieval import PassageIndex, make_query
 
@@ -82,9 +80,8 @@ def test_ambiguous_single_words_no_longer_trigger_an_indicator(text, framework, 
 
 
 def test_keyword_phrases_keep_their_stop_words():
-    passages, front, title, _ = split_markdown(
-        "# C\n\nIt should not be used for medical advice.\n\nIt is used widely.\n\nNot to be used lightly.\n")
-    idx = PassageIndex(Document(path="c.md", kind="markdown", passages=passages, front_matter=front, title=title))
+    idx = PassageIndex(markdown_document(
+        "# C\n\nIt should not be used for medical advice.\n\nIt is used widely.\n\nNot to be used lightly.\n", "c.md"))
     q = make_query("Out-of-scope uses", "Which uses are out of scope?", ["should not be used"])
     assert q.phrases == (("should", "not", "be", "used"),) and q.phrases[0] in q.multiword
     assert idx.keyword_evidence(q).tolist() == [1.0, 0.0, 0.0]
@@ -94,9 +91,8 @@ def test_keyword_phrases_keep_their_stop_words():
 
 
 def test_hyphenated_keywords_match_spelling_variants():
-    passages, front, title, _ = split_markdown(
-        "# C\n\nSites can opt out via robots.txt.\n\nThe data is released under cc-by-4.0.\n\nNothing here.\n")
-    idx = PassageIndex(Document(path="c.md", kind="markdown", passages=passages, front_matter=front, title=title))
+    idx = PassageIndex(markdown_document(
+        "# C\n\nSites can opt out via robots.txt.\n\nThe data is released under cc-by-4.0.\n\nNothing here.\n", "c.md"))
     assert idx.keyword_evidence(make_query("Opt-outs", "q", ["opt-out"])).tolist() == [1.0, 0.0, 0.0]
     assert idx.keyword_evidence(make_query("Licence", "q", ["CC-BY"])).tolist() == [0.0, 1.0, 0.0]
 

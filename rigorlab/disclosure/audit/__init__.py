@@ -14,11 +14,12 @@ agenda built from the gaps lives in `rigorlab.disclosure.audit.agenda`.
 
 from rigorlab.disclosure.audit.document import Document, DocumentError, Passage, format_location
 from rigorlab.disclosure.audit.engine import (
-    DEFAULT_FRAMEWORKS, Auditor, AuditRun, DocumentAudit, audit_paths, audit_text, resolve_frameworks,
+    DEFAULT_FRAMEWORKS, Auditor, AuditRun, DocumentAudit, audit_paths, audit_text, markdown_document,
+    resolve_frameworks,
 )
 from rigorlab.disclosure.audit.judge import Finding
 from rigorlab.disclosure.audit.reader import collect_paths, read_document
 
 __all__ = ["DEFAULT_FRAMEWORKS", "AuditRun", "Auditor", "Document", "DocumentAudit", "DocumentError", "Finding",
-           "Passage", "audit_paths", "audit_text", "collect_paths", "format_location", "read_document",
-           "resolve_frameworks"]
+           "Passage", "audit_paths", "audit_text", "collect_paths", "format_location", "markdown_document",
+           "read_document", "resolve_frameworks"]

@@ -173,14 +173,19 @@ def audit_paths(paths: list[str | Path], frameworks: str | list[str] | None = No
     return Auditor(resolve_frameworks(frameworks), model, exemplars=learned).audit_paths(paths)
 
 
-def audit_text(text: str, frameworks: str | list[str] | None = None, name: str = "<text>",
-               model: SpecificityModel | None = None, learned: bool = True) -> DocumentAudit:
-    """Audit a Markdown/plain string (no file needed); `learned=False`: the rules alone."""
+def markdown_document(text: str, name: str = "<text>") -> Document:
+    """A Markdown or plain-text string as a Document, without a file."""
     from rigorlab.disclosure.audit.markdown import split_markdown
 
     passages, front, title, notices = split_markdown(text)
     if not passages:
         raise DocumentError(f"{name} has no readable text.")
-    doc = Document(path=name, kind="markdown", passages=passages, front_matter=front, title=title or name,
-                   n_lines=text.count("\n") + 1, notices=notices)
+    return Document(path=name, kind="markdown", passages=passages, front_matter=front, title=title or name,
+                    n_lines=text.count("\n") + 1, notices=notices)
+
+
+def audit_text(text: str, frameworks: str | list[str] | None = None, name: str = "<text>",
+               model: SpecificityModel | None = None, learned: bool = True) -> DocumentAudit:
+    """Audit a Markdown/plain string (no file needed); `learned=False`: the rules alone."""
+    doc = markdown_document(text, name)
     return Auditor(resolve_frameworks(frameworks), model, exemplars=learned).audit_document(doc)
