@@ -15,8 +15,8 @@ Modes (all on the development documents of `data/audit/splits.json`):
            (opt-in in the auditor, `rigorlab audit --dense`), same protocol.
 `--final` additionally fits the layer on all development documents and scores
 the untouched test families once (run it once, at the end).
-`--holdout` does the same for `splits.json` "holdout": a third batch from new
-families, labelled after every change of this wave, never trained on (run it once).
+`--holdout` does the same for `splits.json` "holdout": the latest batch from new
+families, labelled after the layer it scores was fitted, never trained on (run it once).
 `--fresh` scores the documents of `splits.json` "fresh" (labelled after the
 layer shipped, now part of dev) with the rules and with the layer fitted on the
 other development documents only: the layer as it was before it saw them.
