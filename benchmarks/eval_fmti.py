@@ -18,6 +18,11 @@ held-out developer's 100 disclosures:
                      (the FMTI's own report layout);
 - report-plain:      the same document without headings (retrieval must find
                      which paragraph answers which indicator, as in a card).
+- questionnaire:     the full auditor on the developer's report as the FMTI lays
+                     it out, a CSV of (Indicator, Disclosure) rows read by
+                     `questionnaire.py`: each answer judged alone against its own
+                     indicator (an empty answer is absent); the justification
+                     and score columns are not written.
 
 Also a precision check the agreement figures cannot show: every substantive
 answer judged against the 99 other indicators (how often the auditor calls an
@@ -31,6 +36,8 @@ Data: stanford-crfm/fmti, CC BY 4.0.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import sys
 from collections import defaultdict
@@ -42,6 +49,7 @@ from rigorlab.disclosure.audit.document import Document
 from rigorlab.disclosure.audit.judge import DocumentJudge, prepare
 from rigorlab.disclosure.audit.markdown import split_markdown
 from rigorlab.disclosure.audit.profiles import TOP_TERMS
+from rigorlab.disclosure.audit.questionnaire import read_questionnaire
 from rigorlab.disclosure.audit.train_fmti import (
     DEFAULT_REFERENCE,
     L2,
@@ -54,7 +62,7 @@ from rigorlab.disclosure.frameworks import load_framework
 from rigorlab.disclosure.frameworks.schema import slug
 
 TARGET_KAPPA = 0.6
-MODES = ("classifier", "auditor", "report", "report-plain")
+MODES = ("classifier", "auditor", "report", "report-plain", "questionnaire")
 NESTED_GRID = [(l2, k) for l2 in (0.3, 1.0, 3.0) for k in (20, 40, 80)]
 
 
@@ -121,6 +129,20 @@ def report_points(model, prepared: list, examples: list, idx, headings: bool) ->
     return {int(i): int(level[slug(examples[i].indicator)] == "disclosed") for i in idx}
 
 
+def questionnaire_points(model, prepared: list, examples: list, idx) -> dict[int, int]:
+    """Audit the held-out developer's report as the FMTI's CSV (Indicator and Disclosure columns
+    only), read by `rigorlab audit report.csv`: each indicator judged on its own answer."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["Indicator", "Disclosure"])
+    for i in idx:
+        w.writerow([examples[i].indicator, examples[i].disclosure])
+    doc = read_questionnaire(buf.getvalue(), "<report.csv>")
+    judge = DocumentJudge(doc, model)
+    level = {slug(p.indicator.id): judge.judge(p).level for p in prepared}
+    return {int(i): int(level[slug(examples[i].indicator)] == "disclosed") for i in idx}
+
+
 def nested_choice(train: list, scores: dict, held_out: str) -> tuple[float, int]:
     """(l2, top_terms) with the best leave-one-developer-out kappa INSIDE the training developers
     (the held-out developer's labels are never seen); ties go to the shipped defaults."""
@@ -170,6 +192,8 @@ def evaluate(reference: Path, cross: bool = True, nested: bool = True) -> dict:
         for mode, h in (("report", True), ("report-plain", False)):
             for i, v in report_points(model, prepared, examples, test_idx, h).items():
                 pred[mode][i] = v
+        for i, v in questionnaire_points(model, prepared, examples, test_idx).items():
+            pred["questionnaire"][i] = v
         if cross:
             c = cross_indicator(model, prepared, examples, test_idx)
             cross_counts = [a + b for a, b in zip(cross_counts, c)]
@@ -198,6 +222,7 @@ DESCRIPTIONS = {
     "auditor": "full auditor, each answer alone as a document (no heading, no context)",
     "report": "full auditor, the developer's 100 answers as one document, each under its indicator's name",
     "report-plain": "full auditor, the developer's 100 answers as one document, no headings",
+    "questionnaire": "full auditor, the report as the FMTI's CSV: each answer alone against its indicator",
 }
 
 
@@ -236,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nprecision check: each substantive answer judged against the 99 OTHER indicators ({c['pairs']} "
               f"pairs): disclosed {100 * c['disclosed_rate']:.2f}%, found (vague or disclosed) "
               f"{100 * c['found_rate']:.2f}%")
-    cols = [m for m in ("classifier", "auditor", "report", "report-plain") if m in r]
+    cols = [m for m in ("classifier", "auditor", "report", "report-plain", "questionnaire") if m in r]
     for g in ("developer", "subdomain"):
         print(f"\naccuracy / kappa per {g}:")
         print(f"  {'':28s} {'n':>4s} " + " ".join(f"{c:>13s}" for c in cols))

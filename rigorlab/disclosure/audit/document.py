@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rigorlab.disclosure.frameworks.schema import slug
 from rigorlab.errors import UserError
 
 
@@ -58,6 +59,16 @@ class Document:
     title: str = ""
     n_lines: int = 0
     notices: list[str] = field(default_factory=list)   # one sentence each, non-fatal
+    # a report laid out by indicator (`questionnaire.py`): slug(indicator) -> passages of its answer
+    answers: dict[str, tuple[int, ...]] | None = None
+
+    def answer_for(self, indicator_id: str, title: str = "") -> tuple[int, ...] | None:
+        """The passages of this indicator's answer in a report laid out by indicator (empty: its answer
+        is empty); None when the document is not laid out that way or has no row for it."""
+        if self.answers is None:
+            return None
+        got = self.answers.get(slug(indicator_id))
+        return got if got is not None or not title else self.answers.get(slug(title))
 
     @property
     def full_text(self) -> str:

@@ -281,7 +281,8 @@ class ExemplarModel:
         """The findings with the layer's levels (indicators it does not know are unchanged). Where the
         level rises above the rule judge's, the evidence becomes the best sentence of the passage the
         pair classifier ranked first. `rules`: the rule judge of this document (its index and passage
-        statistics are reused)."""
+        statistics are reused). In a report laid out by indicator (`questionnaire.py`) the rule judge's
+        level of an answered indicator stands: the layer would read the other answers too."""
         if rules is None:
             from rigorlab.disclosure.audit.classifier import load_model
 
@@ -290,7 +291,8 @@ class ExemplarModel:
         X, keep, best = self.doc_rows(block, findings)
         if not keep:
             return findings
-        new = {id(f): (lv, b) for f, lv, b in zip(keep, self.levels(X), best)}
+        new = {id(f): (lv, b) for f, lv, b in zip(keep, self.levels(X), best)
+               if doc.answers is None or doc.answer_for(f.id, f.title) is None}   # a report's own answer stands
         out = []
         for f in findings:
             got = new.get(id(f))

@@ -26,6 +26,10 @@
      counting the topic's own words or the model's own name (`facts.py`),
      with p >= LOW; or when p >= HIGH_UNCALIBRATED; otherwise vague.
    Code blocks (commands, JSON, BibTeX) are never evidence.
+
+A report laid out by indicator (`questionnaire.py`, the FMTI's CSV) skips
+steps 1-2: an indicator's candidates are the passages of its own answer, and
+an empty answer is absent.
 """
 
 from __future__ import annotations
@@ -270,16 +274,23 @@ class DocumentJudge:
         base = dict(document=self.doc.path, framework=prep.framework, id=ind.id, title=ind.title,
                     section=ind.section, weight=ind.weight)
         kw_only = self.index.keyword_evidence(prep.query)
-        # (most indicators' keywords occur nowhere in a document: no arrays to compare then)
-        keyed = None if kw_only is self.index.zeros else (kw_only >= KEYWORD_MIN) & self.not_code
-        if keyed is not None and keyed.any():      # the question's words only count where a keyword is
-            kw = kw_only + self.index.question_overlap(prep.query)
-            cand = np.flatnonzero(keyed & (kw >= GATE))
+        answer = self.doc.answer_for(ind.id, ind.title) if self.doc.answers is not None else None
+        if answer is not None:          # a report laid out by indicator: its own answer, keyword or not
+            cand = np.asarray([j for j in answer if self.not_code[j]], dtype=np.int64)
+            if cand.size == 0:
+                return Finding(**base, level="absent", reason="the report's answer to this indicator is empty")
+            kw = kw_only
         else:
-            kw, cand = kw_only, _NO_CANDIDATES
-        dedicated = [j for j in cand.tolist() if self.dedicated(j, prep)]
-        if dedicated:
-            cand = np.asarray(dedicated)
+            # (most indicators' keywords occur nowhere in a document: no arrays to compare then)
+            keyed = None if kw_only is self.index.zeros else (kw_only >= KEYWORD_MIN) & self.not_code
+            if keyed is not None and keyed.any():      # the question's words only count where a keyword is
+                kw = kw_only + self.index.question_overlap(prep.query)
+                cand = np.flatnonzero(keyed & (kw >= GATE))
+            else:
+                kw, cand = kw_only, _NO_CANDIDATES
+            dedicated = [j for j in cand.tolist() if self.dedicated(j, prep)]
+            if dedicated:
+                cand = np.asarray(dedicated)
         if cand.size == 0 and PROFILE_FALLBACK and prep.profile_key is not None:
             got = self._profile_fallback(prep, base)
             if got is not None:

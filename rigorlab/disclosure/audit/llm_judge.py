@@ -128,9 +128,13 @@ def default_cache_path() -> Path:
 
 def retrieve(doc: Document, index: PassageIndex, prep: Any, finding: Finding, k: int = MAX_PASSAGES) -> list[str]:
     """The passages the judge sees: the offline judge's evidence passage first, then the best by keyword
-    evidence plus document-relative BM25 (`retrieval.py`), code blocks excluded."""
+    evidence plus document-relative BM25 (`retrieval.py`), code blocks excluded; in a report laid out
+    by indicator (`questionnaire.py`), the indicator's own answer."""
     import numpy as np
 
+    answer = doc.answer_for(prep.indicator.id, prep.indicator.title) if doc.answers is not None else None
+    if answer is not None:
+        return [" > ".join(doc.passages[j].heading_path) + "\n" + doc.passages[j].text for j in answer[:k]]
     kw = index.keyword_evidence(prep.query)
     bm = index.bm25(prep.query)
     score = kw + bm / max(float(bm.max()), 1e-9) if len(bm) else kw
@@ -217,6 +221,9 @@ class LLMJudge:
                 out.append(f)
                 continue
             ind = prep.indicator
+            if doc.answers is not None and doc.answer_for(ind.id, ind.title) == ():
+                out.append(f)                       # an empty answer in a questionnaire: nothing to ask
+                continue
             key = (doc_hash, f.id, f"{f.framework}@{self.versions.get(f.framework, '')}", self.model)
             answer = self.cache.get(key)
             if answer is not None:

@@ -15,11 +15,13 @@ from pathlib import Path
 
 from rigorlab.disclosure.audit.document import Document, DocumentError, Passage
 from rigorlab.disclosure.audit.markdown import MAX_BLOCK_LINES, clean_inline, split_markdown
+from rigorlab.disclosure.audit.questionnaire import read_questionnaire
 
 MAX_BYTES = 10 * 1024 * 1024
 TEXT_SUFFIXES = {".md", ".markdown", ".mdx", ".txt", ".text", ".rst", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 PDF_SUFFIXES = {".pdf"}
+QUESTIONNAIRE_SUFFIXES = {".csv"}    # read when named; a folder's CSV files are data, not reports
 SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 _MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
           b"PK\x03\x04": "a ZIP archive (or Office/wheel file)", b"\x1f\x8b": "a gzip archive",
@@ -103,6 +105,8 @@ def read_document(path: str | Path, display: str | None = None) -> Document:
         looks_html = re.match(r"\s*(<!doctype html|<html\b)", text[:1024], re.IGNORECASE) is not None
         if suffix in HTML_SUFFIXES or looks_html:
             doc = _read_html(text, name)
+        elif suffix in QUESTIONNAIRE_SUFFIXES:
+            doc = read_questionnaire(text, name)
         else:
             passages, front, title, more = split_markdown(text)
             doc = Document(path=name, kind="markdown" if suffix != ".txt" else "text", passages=passages,
