@@ -37,7 +37,7 @@ def _table_text(render) -> str:
 
 
 def audit(
-    paths: List[Path] = typer.Argument(..., help="Files or directories: Markdown (front matter ok), text, HTML, PDF."),
+    paths: List[Path] = typer.Argument(..., help="Files or directories: Markdown (front matter ok), text, HTML, PDF; a CSV named as a file is a report laid out by indicator (Indicator and Disclosure/Answer columns)."),
     framework: Optional[str] = typer.Option(
         None, "--framework", "-f",
         help="Framework ids or YAML paths, comma-separated (ddt, aad, fmti-2025, datasheets, eu-summary, "
