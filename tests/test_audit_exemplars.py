@@ -71,6 +71,29 @@ def test_split_holds_out_whole_families():
     assert len(holdout) >= 16 and not {fam[d] for d in holdout} & {fam[d] for d in dev | test}
 
 
+def test_thresholds_are_chosen_on_training_rows_for_kappa_then_accuracy():
+    """An under-confident document stage (people say disclosed where P(disclosed) is only 0.3-0.45):
+    the cut on P(disclosed) moves down to where kappa is best, not to 0.5, and a tie goes to the cut
+    nearest 0.5; the mentioned cut then maximises three-level accuracy."""
+    from rigorlab.disclosure.audit.exemplars import cut_levels
+    from rigorlab.disclosure.audit.train_exemplars import THRESHOLD_GRID, choose_thresholds
+
+    rng = np.random.default_rng(0)
+    n = 400
+    truth = rng.choice(["disclosed", "vague", "absent"], size=n, p=[0.3, 0.3, 0.4])
+    pd = np.where(truth == "disclosed", rng.uniform(0.3, 0.45, n), rng.uniform(0.0, 0.25, n))
+    pm = np.where(truth == "absent", rng.uniform(0.0, 0.35, n), rng.uniform(0.4, 0.9, n))
+    t_d, t_m = choose_thresholds(pd, pm, truth == "disclosed", truth != "absent")
+    assert 0.25 < t_d <= 0.3 and 0.35 < t_m <= 0.4
+    got = cut_levels(pd, pm, t_d, t_m)
+    assert np.mean(np.asarray(got) == truth) == 1.0
+    assert cut_levels(pd, pm, 0.5, 0.5).count("disclosed") == 0          # the plain rule misses them all
+    # nothing separates the classes: every cut scores the same, so the tie goes to 0.5
+    flat = np.full(n, 0.9)
+    assert choose_thresholds(flat, flat, truth == "disclosed", truth != "absent")[0] == 0.5
+    assert min(THRESHOLD_GRID) == 0.2 and max(THRESHOLD_GRID) == 0.7
+
+
 def test_bad_label_file_is_one_sentence(tmp_path):
     (tmp_path / "x.yaml").write_text("labels:\n- {indicator: DDT-1.1, level: maybe}\n", encoding="utf-8")
     with pytest.raises(UserError, match="DDT-1.1 has level 'maybe'"):
@@ -82,7 +105,7 @@ def test_shipped_model_round_trips_and_never_saw_the_test_split():
     model = load_exemplar_model()
     again = ExemplarModel.from_json(json.loads(json.dumps(model.to_json())))
     X = np.random.default_rng(0).normal(size=(50, len(model.doc_heads["disclosed"].weights)))
-    assert model.levels(X) == again.levels(X)
+    assert model.levels(X) == again.levels(X) and model.thresholds == again.thresholds
     assert model.meta["split"] == "dev"
     split = json.loads((ROOT / "splits.json").read_text(encoding="utf-8"))
     dev_quotes = {x.quote for ls in load_labels(ROOT / "labels" / "adjudicated", split["dev"]).values()

@@ -15,7 +15,9 @@ by Newton's method (`classifier.fit_logistic`: deterministic, no sampling):
 2. Document stage per (document, indicator): the best pair logits, the rule
    judge's level and confidence, and the indicator's base rates in the labels
    give P(disclosed) and P(mentioned); the level is disclosed if
-   P(disclosed) >= 0.5, else vague if P(mentioned) >= 0.5, else absent.
+   P(disclosed) >= t_d, else vague if P(mentioned) >= t_m, else absent. The two
+   cuts are chosen in training on the cross-fitted rows (`train_exemplars.py`):
+   t_d maximises kappa of disclosed-vs-not, then t_m three-level accuracy.
 
 On by default in `rigorlab audit` (`--rules-only` turns it off). Only numpy/scipy
 at audit time; `--dense` adds the sentence-embedding columns of `dense.py` (a second
@@ -150,6 +152,7 @@ class ExemplarModel:
     pair_heads: dict[str, Head] = field(default_factory=dict)    # disclosed, mentioned
     doc_heads: dict[str, Head] = field(default_factory=dict)     # disclosed, mentioned
     meta: dict[str, Any] = field(default_factory=dict)
+    thresholds: tuple[float, float] = (0.5, 0.5)   # cuts on P(disclosed), P(mentioned)
     dense: bool = False                     # pair rows end with `dense.DENSE_FEATURES` (needs `encoder`)
     encoder: DenseEncoder | None = field(default=None, repr=False, compare=False)
 
@@ -270,11 +273,11 @@ class ExemplarModel:
         return np.asarray(out, dtype=float).reshape(-1, len(DOC_FEATURES)), keep, best
 
     def levels(self, X: np.ndarray) -> list[str]:
-        """disclosed if P(disclosed) >= 0.5, else vague if P(mentioned) >= 0.5, else absent."""
+        """disclosed if P(disclosed) >= t_d, else vague if P(mentioned) >= t_m, else absent."""
         if not len(X):
             return []
         pd, pm = self.doc_heads["disclosed"].predict(X), self.doc_heads["mentioned"].predict(X)
-        return ["disclosed" if a >= 0.5 else "vague" if b >= 0.5 else "absent" for a, b in zip(pd, pm)]
+        return cut_levels(pd, pm, *self.thresholds)
 
     def refine(self, doc: Document, findings: list[Finding], prepared: list[PreparedIndicator],
                rules: DocumentJudge | None = None) -> list[Finding]:
@@ -344,6 +347,7 @@ class ExemplarModel:
             "meta": self.meta,
             "pair_heads": {k: h.to_json() for k, h in self.pair_heads.items()},
             "doc_heads": {k: h.to_json() for k, h in self.doc_heads.items()},
+            "thresholds": {"disclosed": self.thresholds[0], "mentioned": self.thresholds[1]},
             "priors": {k: [round(a, 10), round(b, 10)] for k, (a, b) in sorted(self.priors.items())},
             "overall": [round(self.overall[0], 10), round(self.overall[1], 10)],
             "vocab": vocab, "idf": r(self.vectoriser.idf),
@@ -371,7 +375,14 @@ class ExemplarModel:
             overall=(float(data["overall"][0]), float(data["overall"][1])),
             pair_heads={k: Head.from_json(h) for k, h in data["pair_heads"].items()},
             doc_heads={k: Head.from_json(h) for k, h in data["doc_heads"].items()},
+            thresholds=(float(data.get("thresholds", {}).get("disclosed", 0.5)),
+                        float(data.get("thresholds", {}).get("mentioned", 0.5))),
             meta=dict(data.get("meta", {})), dense=dense, encoder=encoder)
+
+
+def cut_levels(pd: np.ndarray, pm: np.ndarray, t_disclosed: float, t_mentioned: float) -> list[str]:
+    """disclosed if P(disclosed) >= t_disclosed, else vague if P(mentioned) >= t_mentioned, else absent."""
+    return ["disclosed" if a >= t_disclosed else "vague" if b >= t_mentioned else "absent" for a, b in zip(pd, pm)]
 
 
 def _logit(p: float) -> float:

@@ -38,17 +38,19 @@ from rigorlab.disclosure.audit.exemplars import (
     ExemplarModel,
     Head,
     Vectoriser,
+    cut_levels,
     passage_text,
     tokens,
 )
 from rigorlab.disclosure.audit.judge import Finding, PreparedIndicator, prepare
-from rigorlab.disclosure.audit.labelset import Label, default_root, load_labels, load_sources
+from rigorlab.disclosure.audit.labelset import Label, cohen_kappa, default_root, load_labels, load_sources
 from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_text
 
 L2 = 1.0
 MIN_SIMILARITY = 0.05   # pairs below this similarity and without keywords are not fitted on
 INNER_FOLDS = 5       # cross-fitting folds of whole families for the document stage
+THRESHOLD_GRID = tuple(round(0.2 + 0.025 * k, 3) for k in range(21))   # candidate cuts, 0.20 ... 0.70
 _LOC = re.compile(r"^(?P<heading>.*) \(line \d+\)$")
 _LINE = re.compile(r"\(line (\d+)\)$")
 
@@ -177,10 +179,29 @@ def fit(train_docs: list[str], labels: dict[str, dict[str, Label]], documents: d
                 dd.append(lv == "disclosed")
                 dm.append(lv != "absent")
     model.doc_heads = _fit_heads(np.asarray(rows), np.asarray(dd), np.asarray(dm), l2)
+    R = np.asarray(rows)
+    model.thresholds = choose_thresholds(model.doc_heads["disclosed"].predict(R),
+                                         model.doc_heads["mentioned"].predict(R), np.asarray(dd), np.asarray(dm))
     model.meta = {"documents": len(train_docs), "families": len(fams), "exemplars": len(ex_text),
                   "pair_rows": int(len(Xp)), "doc_rows": len(rows), "disclosed": int(sum(dd)),
-                  "mentioned": int(sum(dm)), "l2": l2}
+                  "mentioned": int(sum(dm)), "l2": l2,
+                  "thresholds": "chosen on the cross-fitted rows (choose_thresholds)"}
     return model
+
+
+def choose_thresholds(pd: np.ndarray, pm: np.ndarray, disclosed: np.ndarray, mentioned: np.ndarray
+                      ) -> tuple[float, float]:
+    """The document stage's two cuts, from its cross-fitted rows (what it will see on new documents):
+    the cut on P(disclosed) with the best kappa of disclosed-vs-not, then the cut on P(mentioned) with
+    the best three-level accuracy; on `THRESHOLD_GRID`, ties to the cut nearest 0.5 (the plain
+    decision rule). Why: with P >= 0.5 the layer calls fewer items disclosed than people do (it
+    misses, it rarely invents), and kappa rewards matching how often people say disclosed."""
+    truth = ["disclosed" if a else "vague" if b else "absent" for a, b in zip(disclosed, mentioned)]
+    order = sorted(THRESHOLD_GRID, key=lambda t: (abs(t - 0.5), t))
+    y = [int(a) for a in disclosed]
+    t_d = max(order, key=lambda t: cohen_kappa(y, [int(p >= t) for p in pd]))
+    t_m = max(order, key=lambda t: float(np.mean([a == b for a, b in zip(truth, cut_levels(pd, pm, t_d, t))])))
+    return float(t_d), float(t_m)
 
 
 def prepared_ddt_aad() -> list[PreparedIndicator]:
