@@ -147,9 +147,11 @@ def test_deepseek_readme_worked_example(tmp_path: Path):
     assert f["AAD-1.2"]["level"] == "disclosed" and "service@deepseek.com" in f["AAD-1.2"]["evidence"]
     a, b = f["AAD-1.2"]["location"]["lines"]
     assert any("service@deepseek.com" in lines[i - 1] for i in range(a, b + 1))
-    # a licence named without how it is enforced: vague (guidelines, AAD-2.4; the adjudicated label of this
-    # README, which is in the final split and never trained on, says vague too)
-    assert f["AAD-2.4"]["level"] == "vague" and "MIT License" in f["AAD-2.4"]["evidence"]
+    # a licence named without how it is enforced: people say vague (guidelines, AAD-2.4; this README is in the
+    # final split, never trained on). The rules call the named licences specific; since the layer's cut on
+    # P(disclosed) is chosen for kappa (0.25) it no longer overrules them here, and the README says so. The
+    # evidence is the licence sentence either way.
+    assert f["AAD-2.4"]["level"] != "absent" and "MIT License" in f["AAD-2.4"]["evidence"]
     for gap in ("DDT-3.3", "AAD-4.2", "AAD-7.4"):       # decontamination, red teaming, seed variance
         assert f[gap]["level"] != "disclosed"
     reach = data["agenda"][0]["reach"]

@@ -294,7 +294,9 @@ class ExemplarModel:
         X, keep, best = self.doc_rows(block, findings)
         if not keep:
             return findings
-        new = {id(f): (lv, b) for f, lv, b in zip(keep, self.levels(X), best)
+        pd, pm = self.doc_heads["disclosed"].predict(X), self.doc_heads["mentioned"].predict(X)
+        new = {id(f): (lv, b, f"P(disclosed) {a:.2f}, P(mentioned) {c:.2f}")
+               for f, lv, b, a, c in zip(keep, cut_levels(pd, pm, *self.thresholds), best, pd, pm)
                if doc.answers is None or doc.answer_for(f.id, f.title) is None}   # a report's own answer stands
         out = []
         for f in findings:
@@ -302,7 +304,7 @@ class ExemplarModel:
             if got is None or got[0] == f.level:
                 out.append(f)
                 continue
-            level, (jd, jm) = got
+            level, (jd, jm), probs = got
             if level == "disclosed" and passage_stats(block.passages[jd].text).formula:
                 # the frameworks' own definition (FRAMEWORKS.md): a vague formula with no number, link,
                 # date or name is never a disclosure, whatever the regression says
@@ -312,16 +314,17 @@ class ExemplarModel:
                     continue
             if level == "absent":
                 out.append(replace(f, level="absent", evidence="", location=None,
-                                   reason="learned layer: nothing reads like this indicator's labelled evidence"))
+                                   reason="learned layer: nothing reads like this indicator's labelled evidence "
+                                          f"({probs})"))
                 continue
             if f.evidence and f.level == "disclosed":         # a downgrade keeps the rule judge's quote
-                out.append(replace(f, level=level, reason=f"learned layer: {level} (rule judge: {f.level})"))
+                out.append(replace(f, level=level, reason=f"learned layer: {level} ({probs}; rule judge: {f.level})"))
                 continue
             passage = block.passages[jd if level == "disclosed" else jm]
             out.append(replace(f, level=level, evidence=self._best_sentence(passage.text, f.id, level),
                                location=passage.location(doc.path),
                                reason=f"learned layer: reads like labelled {level} evidence of {f.id} "
-                                      f"(rule judge: {f.level})"))
+                                      f"({probs}; rule judge: {f.level})"))
         return out
 
     def _best_sentence(self, text: str, indicator: str, level: str) -> str:
