@@ -115,12 +115,12 @@ class Auditor:
                  exemplars: bool = True, judge: LLMJudge | None = None, terms: bool = True,
                  dense: bool = False) -> None:
         """`exemplars`: apply the learned exemplar layer (`exemplars.py`) to the indicators it was trained
-        on (DDT, AAD); on by default: on 20 held-out documents of new families it raises agreement with
-        people over the rules alone (kappa +0.136, paired bootstrap 95% CI [+0.076, +0.205]; three-level
-        accuracy +0.047 [+0.029, +0.064]; benchmarks/eval_cards.py --holdout) for a few percent more CPU;
+        on (DDT, AAD); on by default: on 18 held-out documents of new families it raises agreement with
+        people over the rules alone (kappa +0.257, paired bootstrap 95% CI [+0.199, +0.319]; three-level
+        accuracy +0.053 [+0.022, +0.081]; benchmarks/eval_cards.py --holdout) for a few percent more CPU;
         `dense`: the layer with sentence-embedding columns (`dense.py`; needs rigorlab[embeddings]; about
-        20x the CPU time for kappa +0.020 [+0.000, +0.041] over the default layer, leave-one-family-out),
-        implies `exemplars`;
+        20x the CPU time for kappa +0.010 [-0.010, +0.028] over the default layer, leave-one-family-out
+        on 91 documents), implies `exemplars`;
         `judge`: an optional LLM judge (`llm_judge.py`) asked last, with offline fallback;
         `terms`: the term and notation checks of `terms.py` (on by default, listed apart from the levels)."""
         self.frameworks = frameworks
