@@ -27,7 +27,8 @@ decision rule (P >= 0.5) were fixed before the leave-one-family-out run.
 Printed: Cohen's kappa on "disclosed vs not", three-level kappa and accuracy,
 the 3x3 confusion matrix (rows = people, columns = auditor), per-framework
 figures, and a 95% percentile bootstrap interval over documents (2,000
-resamples, seed 0) beside the targets (kappa >= 0.8, accuracy >= 0.8).
+resamples, seed 0) beside the targets (kappa >= 0.8, accuracy >= 0.8); and
+how often the auditor's evidence is the passage people quoted (`evidence_at_quote`).
 
     python benchmarks/eval_cards.py [--labels data/audit/labels/adjudicated] [--lodo] [--dense] [--final] [--holdout] [--fresh] [--json out.json]
 """
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -82,6 +84,30 @@ def bootstrap(rows: list[tuple[str, str, str, str]], n: int = 2000, seed: int = 
 
 def rows_of(docs: list[str], labels: dict, findings: dict) -> list[tuple[str, str, str, str]]:
     return [(d, f.framework, labels[d][f.id].level, f.level) for d in docs for f in findings[d]]
+
+
+_LABEL_LINE = re.compile(r"\(line (\d+)\)$")
+
+
+def evidence_at_quote(docs: list[str], labels: dict, findings: dict, what: str = "") -> dict:
+    """Of the items both people and the auditor call mentioned (disclosed or vague), how often the
+    auditor's evidence passage holds the lines people quoted: a lower bound on "the quote is right",
+    since a document may say the same thing in two places. Printed and returned."""
+    hits = total = 0
+    for d in docs:
+        for f in findings[d]:
+            lab = labels[d][f.id]
+            m = _LABEL_LINE.search(lab.location or "")
+            if lab.level == "absent" or f.level == "absent" or not m or not f.location:
+                continue
+            first = int(m[1])
+            a, b = f.location["lines"]
+            total += 1
+            hits += a <= first + lab.quote.count("\n") and first <= b
+    share = hits / total if total else 0.0
+    print(f"evidence{what}: where both say mentioned, the auditor quotes the passage people quoted in {hits} "
+          f"of {total} items ({share:.2f})")
+    return {"at_quote": hits, "items": total, "share": round(share, 4)}
 
 
 def cross_validated(dev: list[str], group: dict[str, str], labels: dict, documents: dict, base: dict,
@@ -181,12 +207,15 @@ def score_unseen(out: dict, key: str, what: str, train: list[str], docs: list[st
     prepared = prepared_ddt_aad()
     rules_rows = rows_of(docs, labels, base)
     out[f"{key}_rules"] = report(f"{what}, rules alone", rules_rows)
+    out[f"{key}_rules"]["evidence"] = evidence_at_quote(docs, labels, base)
     previous = None
     for enc, tag in ((None, ""), (encoder, "_dense"))[: 2 if encoder else 1]:
         model = fit(train, labels, documents, base, families, prepared, encoder=enc)
-        rows = rows_of(docs, labels, {d: model.refine(documents[d], base[d], prepared) for d in docs})
+        found = {d: model.refine(documents[d], base[d], prepared) for d in docs}
+        rows = rows_of(docs, labels, found)
         out[key + tag] = report(f"{what}, rules + layer{' + dense' if enc else ''} fitted on {len(train)} "
                                 "other documents", rows)
+        out[key + tag]["evidence"] = evidence_at_quote(docs, labels, found)
         out[f"{key}{tag}_minus_rules"] = paired_difference(rows, rules_rows)
         print_difference("layer - rules", out[f"{key}{tag}_minus_rules"])
         if previous is not None:
@@ -263,12 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     out["annotators_dev"] = annotators(dev)
     rules_rows = rows_of(dev, labels, base)
     out["rules"] = report("rules (no learned layer), dev", rules_rows)
+    out["rules"]["evidence"] = evidence_at_quote(dev, labels, base)
     group = {d: d for d in dev} if args.lodo else families
     protocol = f"leave-one-{'document' if args.lodo else 'family'}-out"
     cache: dict = {}
     cv = cross_validated(dev, group, labels, documents, base, families, cache=cache)
     learned_rows = rows_of(dev, labels, cv)
     out["learned"] = report(f"rules + exemplar layer (the default auditor), {protocol}, dev", learned_rows)
+    out["learned"]["evidence"] = evidence_at_quote(dev, labels, cv)
     out["learned_minus_rules"] = paired_difference(learned_rows, rules_rows)
     print_difference("\nlayer - rules", out["learned_minus_rules"])
     encoder = None
@@ -279,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         dv = cross_validated(dev, group, labels, documents, base, families, encoder=encoder, cache=cache)
         dense_rows = rows_of(dev, labels, dv)
         out["dense"] = report(f"rules + exemplar layer + dense columns (--dense), {protocol}, dev", dense_rows)
+        out["dense"]["evidence"] = evidence_at_quote(dev, labels, dv)
         out["dense_minus_rules"] = paired_difference(dense_rows, rules_rows)
         out["dense_minus_learned"] = paired_difference(dense_rows, learned_rows)
         print_difference("\ndense - rules", out["dense_minus_rules"])

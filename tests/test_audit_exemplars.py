@@ -94,6 +94,35 @@ def test_thresholds_are_chosen_on_training_rows_for_kappa_then_accuracy():
     assert min(THRESHOLD_GRID) == 0.2 and max(THRESHOLD_GRID) == 0.7
 
 
+def test_evidence_at_quote_counts_the_passage_people_quoted():
+    """eval_cards' evidence figure: only items both call mentioned count; a hit is an evidence passage
+    whose lines hold the first line of people's quote (or any line of a quote spanning lines)."""
+    import importlib.util
+    from pathlib import Path
+
+    from rigorlab.disclosure.audit.judge import Finding
+    from rigorlab.disclosure.audit.labelset import Label
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "eval_cards.py"
+    spec = importlib.util.spec_from_file_location("eval_cards_under_test", path)
+    ec = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ec)
+
+    def f(i, level, lines):
+        return Finding("d", "ddt", i, i, "", 1.0, level, "q" if lines else "",
+                       {"file": "d", "heading": "", "lines": list(lines)} if lines else None)
+
+    labels = {"d": {"A": Label("ddt", "A", "disclosed", "x", "H (line 10)"),
+                    "B": Label("ddt", "B", "vague", "x\ny", "H (line 19)"),       # spans 19-20
+                    "C": Label("ddt", "C", "disclosed", "x", "H (line 30)"),
+                    "D": Label("ddt", "D", "absent", "", ""),
+                    "E": Label("ddt", "E", "vague", "x", "H (line 50)")}}
+    found = {"d": [f("A", "disclosed", (8, 12)), f("B", "vague", (20, 22)), f("C", "vague", (31, 33)),
+                   f("D", "disclosed", (1, 1)), f("E", "absent", ())]}
+    got = ec.evidence_at_quote(["d"], labels, found)
+    assert got == {"at_quote": 2, "items": 3, "share": round(2 / 3, 4)}
+
+
 def test_bad_label_file_is_one_sentence(tmp_path):
     (tmp_path / "x.yaml").write_text("labels:\n- {indicator: DDT-1.1, level: maybe}\n", encoding="utf-8")
     with pytest.raises(UserError, match="DDT-1.1 has level 'maybe'"):
