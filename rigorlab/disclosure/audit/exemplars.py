@@ -272,12 +272,15 @@ class ExemplarModel:
             best.append((jd, jm))
         return np.asarray(out, dtype=float).reshape(-1, len(DOC_FEATURES)), keep, best
 
+    def probabilities(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """P(disclosed) and P(mentioned) of document-stage rows."""
+        return self.doc_heads["disclosed"].predict(X), self.doc_heads["mentioned"].predict(X)
+
     def levels(self, X: np.ndarray) -> list[str]:
         """disclosed if P(disclosed) >= t_d, else vague if P(mentioned) >= t_m, else absent."""
         if not len(X):
             return []
-        pd, pm = self.doc_heads["disclosed"].predict(X), self.doc_heads["mentioned"].predict(X)
-        return cut_levels(pd, pm, *self.thresholds)
+        return cut_levels(*self.probabilities(X), *self.thresholds)
 
     def refine(self, doc: Document, findings: list[Finding], prepared: list[PreparedIndicator],
                rules: DocumentJudge | None = None) -> list[Finding]:
@@ -294,7 +297,7 @@ class ExemplarModel:
         X, keep, best = self.doc_rows(block, findings)
         if not keep:
             return findings
-        pd, pm = self.doc_heads["disclosed"].predict(X), self.doc_heads["mentioned"].predict(X)
+        pd, pm = self.probabilities(X)
         new = {id(f): (lv, b, f"P(disclosed) {a:.2f}, P(mentioned) {c:.2f}")
                for f, lv, b, a, c in zip(keep, cut_levels(pd, pm, *self.thresholds), best, pd, pm)
                if doc.answers is None or doc.answer_for(f.id, f.title) is None}   # a report's own answer stands

@@ -179,9 +179,7 @@ def fit(train_docs: list[str], labels: dict[str, dict[str, Label]], documents: d
                 dd.append(lv == "disclosed")
                 dm.append(lv != "absent")
     model.doc_heads = _fit_heads(np.asarray(rows), np.asarray(dd), np.asarray(dm), l2)
-    R = np.asarray(rows)
-    model.thresholds = choose_thresholds(model.doc_heads["disclosed"].predict(R),
-                                         model.doc_heads["mentioned"].predict(R), np.asarray(dd), np.asarray(dm))
+    model.thresholds = choose_thresholds(*model.probabilities(np.asarray(rows)), np.asarray(dd), np.asarray(dm))
     model.meta = {"documents": len(train_docs), "families": len(fams), "exemplars": len(ex_text),
                   "pair_rows": int(len(Xp)), "doc_rows": len(rows), "disclosed": int(sum(dd)),
                   "mentioned": int(sum(dm)), "l2": l2,
