@@ -97,3 +97,19 @@ def test_cli_reads_a_named_csv_and_a_folder_skips_csv(tmp_path: Path, capsys) ->
     assert main(["audit", str(bad), "--framework", "fmti-2025"]) == 2
     err = capsys.readouterr().err
     assert "bad.csv" in err and "Traceback" not in err
+
+
+def test_the_llm_judge_is_shown_only_the_indicators_own_answer() -> None:
+    from rigorlab.disclosure.audit.classifier import load_model
+    from rigorlab.disclosure.audit.judge import prepare
+    from rigorlab.disclosure.audit.llm_judge import retrieve
+    from rigorlab.disclosure.audit.retrieval import PassageIndex
+    from rigorlab.disclosure.frameworks import load_framework
+
+    doc = read_questionnaire(_csv(ROWS), "r.csv")
+    preps = {p.indicator.id: p for p in prepare(load_framework("fmti-2025"), load_model())}
+    findings = {f.id: f for f in Auditor(resolve_frameworks("fmti-2025")).audit_document(doc).findings}
+    index = PassageIndex(doc)
+    shown = retrieve(doc, index, preps["Compute provider"], findings["Compute provider"])
+    assert len(shown) == 1 and shown[0].startswith("Compute provider\n") and "TPU v5p" in shown[0]
+    assert retrieve(doc, index, preps["Data size"], findings["Data size"]) == []     # its answer is empty

@@ -132,7 +132,7 @@ def retrieve(doc: Document, index: PassageIndex, prep: Any, finding: Finding, k:
     by indicator (`questionnaire.py`), the indicator's own answer."""
     import numpy as np
 
-    answer = doc.answer_for(prep.indicator.id, prep.indicator.title) if doc.answers is not None else None
+    answer = doc.answer_for(prep.indicator.id, prep.indicator.title)
     if answer is not None:
         return [" > ".join(doc.passages[j].heading_path) + "\n" + doc.passages[j].text for j in answer[:k]]
     kw = index.keyword_evidence(prep.query)
@@ -221,7 +221,7 @@ class LLMJudge:
                 out.append(f)
                 continue
             ind = prep.indicator
-            if doc.answers is not None and doc.answer_for(ind.id, ind.title) == ():
+            if doc.answer_for(ind.id, ind.title) == ():
                 out.append(f)                       # an empty answer in a questionnaire: nothing to ask
                 continue
             key = (doc_hash, f.id, f"{f.framework}@{self.versions.get(f.framework, '')}", self.model)
