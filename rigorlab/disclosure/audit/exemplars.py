@@ -304,7 +304,9 @@ class ExemplarModel:
         out = []
         for f in findings:
             got = new.get(id(f))
-            if got is None or got[0] == f.level:
+            if got is None or got[0] == f.level or (f.level == "absent" and f.evidence):
+                # (the rule judge's only "absent" with evidence is an explicit refusal, "we do not disclose
+                # ...", which the guidelines call absent (rule 4), whatever the regression says)
                 out.append(f)
                 continue
             level, (jd, jm), probs = got
