@@ -15,7 +15,8 @@ held-out developer's 100 disclosures:
                      answer's own words;
 - report:            the full auditor on the developer's whole report as ONE
                      document, each answer under a heading naming its indicator
-                     (the FMTI's own report layout);
+                     (the FMTI's own report layout, recognised by `layout.py`: each
+                     section is judged as that indicator's answer);
 - report-plain:      the same document without headings (retrieval must find
                      which paragraph answers which indicator, as in a card).
 - questionnaire:     the full auditor on the developer's report as the FMTI lays
@@ -47,6 +48,7 @@ import numpy as np
 
 from rigorlab.disclosure.audit.document import Document
 from rigorlab.disclosure.audit.judge import DocumentJudge, prepare
+from rigorlab.disclosure.audit.layout import laid_out_by_indicator
 from rigorlab.disclosure.audit.markdown import split_markdown
 from rigorlab.disclosure.audit.profiles import TOP_TERMS
 from rigorlab.disclosure.audit.questionnaire import read_questionnaire
@@ -122,9 +124,11 @@ def report_points(model, prepared: list, examples: list, idx, headings: bool) ->
         if examples[i].disclosure.strip():
             parts += [examples[i].disclosure.strip(), ""]
     text = "\n".join(parts)
-    passages, front, title, _ = split_markdown(text)
-    doc = Document(path="<report>", kind="markdown", passages=passages, front_matter=front, title=title)
-    judge = DocumentJudge(doc, model)
+    heads: list[tuple[str, ...]] = []
+    passages, front, title, _ = split_markdown(text, heads)
+    doc = Document(path="<report>", kind="markdown", passages=passages, front_matter=front, title=title,
+                   headings=tuple(heads))
+    judge = DocumentJudge(laid_out_by_indicator(doc, [load_framework("fmti-2025")]), model)
     level = {slug(p.indicator.id): judge.judge(p).level for p in prepared}
     return {int(i): int(level[slug(examples[i].indicator)] == "disclosed") for i in idx}
 

@@ -59,8 +59,10 @@ class Document:
     title: str = ""
     n_lines: int = 0
     notices: list[str] = field(default_factory=list)   # one sentence each, non-fatal
-    # a report laid out by indicator (`questionnaire.py`): slug(indicator) -> passages of its answer
+    # a report laid out by indicator (`questionnaire.py`, `layout.py`): slug(indicator) -> passages of its answer
     answers: dict[str, tuple[int, ...]] | None = None
+    # every heading path in order, empty sections included (Markdown only; `layout.py`)
+    headings: tuple[tuple[str, ...], ...] = ()
 
     def answer_for(self, indicator_id: str, title: str = "") -> tuple[int, ...] | None:
         """The passages of this indicator's answer in a report laid out by indicator (empty: its answer

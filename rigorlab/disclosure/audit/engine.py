@@ -14,6 +14,7 @@ from rigorlab.disclosure.audit.classifier import SpecificityModel, load_model
 from rigorlab.disclosure.audit.document import Document, DocumentError
 from rigorlab.disclosure.audit.exemplars import load_exemplar_model
 from rigorlab.disclosure.audit.judge import DocumentJudge, Finding, PreparedIndicator, prepare
+from rigorlab.disclosure.audit.layout import laid_out_by_indicator
 from rigorlab.disclosure.audit.reader import collect_paths, read_document
 from rigorlab.disclosure.audit.scoring import FrameworkScore, gaps, score_framework
 from rigorlab.disclosure.audit.terms import TermFinding, check_terms
@@ -135,6 +136,7 @@ class Auditor:
         self._by_id = {(p.framework, p.indicator.id): p for p in self.prepared}
 
     def audit_document(self, doc: Document) -> DocumentAudit:
+        doc = laid_out_by_indicator(doc, self.frameworks)
         with fewer_collections():
             rules = DocumentJudge(doc, self.model)
             findings = [rules.judge(p) for p in self.prepared]
@@ -174,11 +176,12 @@ def markdown_document(text: str, name: str = "<text>") -> Document:
     """A Markdown or plain-text string as a Document, without a file."""
     from rigorlab.disclosure.audit.markdown import split_markdown
 
-    passages, front, title, notices = split_markdown(text)
+    headings: list[tuple[str, ...]] = []
+    passages, front, title, notices = split_markdown(text, headings)
     if not passages:
         raise DocumentError(f"{name} has no readable text.")
     return Document(path=name, kind="markdown", passages=passages, front_matter=front, title=title or name,
-                    n_lines=text.count("\n") + 1, notices=notices)
+                    n_lines=text.count("\n") + 1, notices=notices, headings=tuple(headings))
 
 
 def audit_text(text: str, frameworks: str | list[str] | None = None, name: str = "<text>",

@@ -287,7 +287,7 @@ class ExemplarModel:
         """The findings with the layer's levels (indicators it does not know are unchanged). Where the
         level rises above the rule judge's, the evidence becomes the best sentence of the passage the
         pair classifier ranked first. `rules`: the rule judge of this document (its index and passage
-        statistics are reused). In a report laid out by indicator (`questionnaire.py`) the rule judge's
+        statistics are reused). In a report laid out by indicator (`questionnaire.py`, `layout.py`) the rule judge's
         level of an answered indicator stands: the layer would read the other answers too."""
         if rules is None:
             from rigorlab.disclosure.audit.classifier import load_model

@@ -27,8 +27,8 @@
      with p >= LOW; or when p >= HIGH_UNCALIBRATED; otherwise vague.
    Code blocks (commands, JSON, BibTeX) are never evidence.
 
-A report laid out by indicator (`questionnaire.py`, the FMTI's CSV) skips
-steps 1-2: an indicator's candidates are the passages of its own answer, and
+A report laid out by indicator (`questionnaire.py`, the FMTI's CSV; or
+`layout.py`, Markdown whose headings name the indicators) skips steps 1-2: an indicator's candidates are the passages of its own answer, and
 an empty answer is absent.
 """
 

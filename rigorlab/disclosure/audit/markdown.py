@@ -99,8 +99,11 @@ def _front_matter_passages(lines: list[str], n: int, parsed: bool) -> list[tuple
     return [(("front matter",), a + 1, b, "\n".join(lines[a:b]), "front-matter") for a, b in out]
 
 
-def split_markdown(text: str) -> tuple[list[Passage], dict[str, Any], str, list[str]]:
-    """(passages, front matter, title, notices) of a Markdown or plain-text document."""
+def split_markdown(text: str, headings: list[tuple[str, ...]] | None = None
+                   ) -> tuple[list[Passage], dict[str, Any], str, list[str]]:
+    """(passages, front matter, title, notices) of a Markdown or plain-text document; `headings`, when
+    given, receives every heading's path in order, those with no text under them included (an empty
+    section is an empty answer in a report laid out by indicator, `layout.py`)."""
     lines = text.split("\n")
     notices: list[str] = []
     n_fm, front, problem = split_front_matter(lines)
@@ -126,6 +129,8 @@ def split_markdown(text: str) -> tuple[list[Passage], dict[str, Any], str, list[
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, heading))
+        if headings is not None:
+            headings.append(path())
         if not title and level == 1 and "contents" not in heading.lower():
             title = heading
 

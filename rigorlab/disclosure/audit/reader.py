@@ -108,9 +108,10 @@ def read_document(path: str | Path, display: str | None = None) -> Document:
         elif suffix in QUESTIONNAIRE_SUFFIXES:
             doc = read_questionnaire(text, name)
         else:
-            passages, front, title, more = split_markdown(text)
+            headings: list[tuple[str, ...]] = []
+            passages, front, title, more = split_markdown(text, headings)
             doc = Document(path=name, kind="markdown" if suffix != ".txt" else "text", passages=passages,
-                           front_matter=front, title=title, n_lines=text.count("\n") + 1)
+                           front_matter=front, title=title, n_lines=text.count("\n") + 1, headings=tuple(headings))
             notices += [f"{name}: {m}" for m in more]
         doc.notices = notices + doc.notices
     if not doc.passages:

@@ -211,14 +211,18 @@ def prepared_ddt_aad() -> list[PreparedIndicator]:
 
 
 def base_findings(doc_ids: list[str], root: Path) -> tuple[dict[str, Document], dict[str, list[Finding]]]:
-    """Each document read and judged by the rule judge on DDT and AAD (the layer's input)."""
+    """Each document read (as the auditor reads it, `layout.py` included) and judged by the rule judge on
+    DDT and AAD (the layer's input)."""
     from rigorlab.disclosure.audit.classifier import load_model
     from rigorlab.disclosure.audit.judge import judge_document
+    from rigorlab.disclosure.audit.layout import laid_out_by_indicator
     from rigorlab.disclosure.audit.reader import read_document
+    from rigorlab.disclosure.frameworks import load_framework
 
     model = load_model()
     prepared = prepared_ddt_aad()
-    docs = {d: read_document(root / "docs" / f"{d}.md") for d in doc_ids}
+    frameworks = [load_framework("ddt"), load_framework("aad")]
+    docs = {d: laid_out_by_indicator(read_document(root / "docs" / f"{d}.md"), frameworks) for d in doc_ids}
     return docs, {d: judge_document(docs[d], prepared, model) for d in doc_ids}
 
 
