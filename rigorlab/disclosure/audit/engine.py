@@ -116,12 +116,12 @@ class Auditor:
                  exemplars: bool = True, judge: LLMJudge | None = None, terms: bool = True,
                  dense: bool = False) -> None:
         """`exemplars`: apply the learned exemplar layer (`exemplars.py`) to the indicators it was trained
-        on (DDT, AAD); on by default: on 19 held-out documents of new families it raises agreement with
-        people over the rules alone (kappa +0.259, paired bootstrap 95% CI [+0.181, +0.353]; three-level
-        accuracy +0.053 [+0.035, +0.070]; benchmarks/eval_cards.py --holdout) for a few percent more CPU;
+        on (DDT, AAD); on by default: on 18 held-out documents of new families it raises agreement with
+        people over the rules alone (kappa +0.271, paired bootstrap 95% CI [+0.196, +0.359]; three-level
+        accuracy +0.087 [+0.062, +0.113]; benchmarks/eval_cards.py --holdout) for a few percent more CPU;
         `dense`: the layer with sentence-embedding columns (`dense.py`; needs rigorlab[embeddings]; about
-        20x the CPU time for kappa +0.009 [-0.008, +0.025] over the default layer, leave-one-family-out
-        on 109 documents), implies `exemplars`;
+        20x the CPU time for kappa +0.003 [-0.013, +0.016] over the default layer, leave-one-family-out
+        on 128 documents), implies `exemplars`;
         `judge`: an optional LLM judge (`llm_judge.py`) asked last, with offline fallback;
         `terms`: the term and notation checks of `terms.py` (on by default, listed apart from the levels)."""
         self.frameworks = frameworks
