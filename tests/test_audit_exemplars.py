@@ -68,8 +68,9 @@ def test_split_holds_out_whole_families():
         batch = set(split[key])
         assert len(batch) == n and batch <= dev
         assert not {fam[d] for d in batch} & {fam[d] for d in set(fam) - batch}
-    # the held-out seventh batch: new families too, never in the layer's training set (test below)
+    # the held-out seventh and eighth batches: new families too, never in the layer's training set (test below)
     assert len(holdout) >= 16 and not {fam[d] for d in holdout} & {fam[d] for d in dev | test}
+    assert set(split["holdout_batch7"]) < holdout and len(split["holdout_batch7"]) == 18
 
 
 def test_thresholds_are_chosen_on_training_rows_for_kappa_then_accuracy():
