@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from rigorlab.disclosure.audit.document import Document
+from rigorlab.disclosure.audit.engine import markdown_document
 from rigorlab.disclosure.audit.judge import DocumentJudge, prepare
 from rigorlab.disclosure.audit.layout import laid_out_by_indicator
 from rigorlab.disclosure.audit.markdown import split_markdown
@@ -123,11 +124,7 @@ def report_points(model, prepared: list, examples: list, idx, headings: bool) ->
             parts += [f"## {examples[i].indicator}", ""]
         if examples[i].disclosure.strip():
             parts += [examples[i].disclosure.strip(), ""]
-    text = "\n".join(parts)
-    heads: list[tuple[str, ...]] = []
-    passages, front, title, _ = split_markdown(text, heads)
-    doc = Document(path="<report>", kind="markdown", passages=passages, front_matter=front, title=title,
-                   headings=tuple(heads))
+    doc = markdown_document("\n".join(parts), "<report>")           # as `rigorlab audit` reads a .md file
     judge = DocumentJudge(laid_out_by_indicator(doc, [load_framework("fmti-2025")]), model)
     level = {slug(p.indicator.id): judge.judge(p).level for p in prepared}
     return {int(i): int(level[slug(examples[i].indicator)] == "disclosed") for i in idx}
