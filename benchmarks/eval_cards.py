@@ -28,7 +28,9 @@ Printed: Cohen's kappa on "disclosed vs not", three-level kappa and accuracy,
 the 3x3 confusion matrix (rows = people, columns = auditor), per-framework
 figures, and a 95% percentile bootstrap interval over documents (2,000
 resamples, seed 0) beside the targets (kappa >= 0.8, accuracy >= 0.8); and
-how often the auditor's evidence is the passage people quoted (`evidence_at_quote`).
+how often the auditor's evidence is the passage people quoted (`evidence_at_quote`); and the
+agreement on the findings the layer marks sure and on the rest (`sure_figures`; the sure margin is
+chosen inside each fit, on its own cross-fitted rows, so the held-out folds never choose it).
 
     python benchmarks/eval_cards.py [--labels data/audit/labels/adjudicated] [--lodo] [--dense] [--final] [--holdout] [--fresh] [--json out.json]
 """
@@ -108,6 +110,31 @@ def evidence_at_quote(docs: list[str], labels: dict, findings: dict, what: str =
     print(f"evidence{what}: where both say mentioned, the auditor quotes the passage people quoted in {hits} "
           f"of {total} items ({share:.2f})")
     return {"at_quote": hits, "items": total, "share": round(share, 4)}
+
+
+def sure_figures(docs: list[str], labels: dict, findings: dict, what: str = "") -> dict:
+    """Agreement on the findings the layer marks sure, and on the rest (to check by hand): the share
+    of items each holds, binary kappa (with a 95% bootstrap interval over documents) and three-level
+    accuracy. Printed and returned."""
+    out: dict = {}
+    judged = [(d, f) for d in docs for f in findings[d] if f.sure is not None]
+    for key, want in (("sure", True), ("check", False)):
+        rows = [(d, f.framework, labels[d][f.id].level, f.level) for d, f in judged if f.sure is want]
+        if not rows:
+            out[key] = {"items": 0, "share": 0.0}
+            continue
+        fig = figures(rows)
+        out[key] = {"items": len(rows), "share": round(len(rows) / len(judged), 4), "kappa_binary": fig["kappa_binary"],
+                    "accuracy_3": fig["accuracy_3"], "bootstrap": bootstrap(rows)}
+    s, c = out["sure"], out["check"]
+    if s["items"]:
+        print(f"sure{what}: {s['items']} of {len(judged)} items ({s['share']:.2f}): kappa {s['kappa_binary']:.3f} "
+              f"{s['bootstrap']['kappa_binary']}, three-level accuracy {s['accuracy_3']:.3f} "
+              f"{s['bootstrap']['accuracy_3']}  target >= {TARGET_KAPPA} / {TARGET_ACC}")
+    if c["items"]:
+        print(f"check by hand{what}: {c['items']} items ({c['share']:.2f}): kappa {c['kappa_binary']:.3f}, "
+              f"three-level accuracy {c['accuracy_3']:.3f}")
+    return out
 
 
 def cross_validated(dev: list[str], group: dict[str, str], labels: dict, documents: dict, base: dict,
@@ -216,6 +243,7 @@ def score_unseen(out: dict, key: str, what: str, train: list[str], docs: list[st
         out[key + tag] = report(f"{what}, rules + layer{' + dense' if enc else ''} fitted on {len(train)} "
                                 "other documents", rows)
         out[key + tag]["evidence"] = evidence_at_quote(docs, labels, found)
+        out[key + tag]["sure"] = sure_figures(docs, labels, found)
         out[f"{key}{tag}_minus_rules"] = paired_difference(rows, rules_rows)
         print_difference("layer - rules", out[f"{key}{tag}_minus_rules"])
         if previous is not None:
@@ -300,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     learned_rows = rows_of(dev, labels, cv)
     out["learned"] = report(f"rules + exemplar layer (the default auditor), {protocol}, dev", learned_rows)
     out["learned"]["evidence"] = evidence_at_quote(dev, labels, cv)
+    out["learned"]["sure"] = sure_figures(dev, labels, cv)
     out["learned_minus_rules"] = paired_difference(learned_rows, rules_rows)
     print_difference("\nlayer - rules", out["learned_minus_rules"])
     encoder = None
@@ -311,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         dense_rows = rows_of(dev, labels, dv)
         out["dense"] = report(f"rules + exemplar layer + dense columns (--dense), {protocol}, dev", dense_rows)
         out["dense"]["evidence"] = evidence_at_quote(dev, labels, dv)
+        out["dense"]["sure"] = sure_figures(dev, labels, dv)
         out["dense_minus_rules"] = paired_difference(dense_rows, rules_rows)
         out["dense_minus_learned"] = paired_difference(dense_rows, learned_rows)
         print_difference("\ndense - rules", out["dense_minus_rules"])

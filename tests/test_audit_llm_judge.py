@@ -118,6 +118,8 @@ def test_invented_quote_rejected_verbatim_accepted_and_cache_hit(tmp_path, monke
     # the verbatim quote is accepted
     assert first["DDT-1.2"].level == "disclosed" and first["DDT-1.2"].evidence == REAL
     assert "LLM judge" in first["DDT-1.2"].reason
+    assert first["DDT-1.2"].sure is None                     # the judge's agreement is not measured: no "sure"
+    assert first["DDT-1.1"].sure == offline["DDT-1.1"].sure  # a rejected judgement keeps the layer's mark
     assert stats1.accepted == n_ind - 1
     # second run: served from the cache, not one request more, same findings
     assert len(scripted.requests) == n_first

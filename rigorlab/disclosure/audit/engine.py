@@ -60,11 +60,32 @@ class AuditRun:
     frameworks: list[Framework]
     documents: list[DocumentAudit]
     skipped: list[dict[str, str]]       # {"document", "reason"}: files that could not be audited
+    sure: dict[str, float] | None = None   # the learned layer's "sure" margin and its training figures
+
+    def sure_counts(self) -> tuple[int, int]:
+        """(sure findings, findings the learned layer judged) over all documents."""
+        judged = [f for d in self.documents for f in d.findings if f.sure is not None]
+        return sum(bool(f.sure) for f in judged), len(judged)
+
+    def sure_sentence(self) -> str | None:
+        """One sentence for the reader of a report: how many findings to check by hand, and why."""
+        sure, judged = self.sure_counts()
+        if not judged:
+            return None
+        if not self.sure:
+            return (f"The learned layer judged {judged} findings and is sure of none: check each by hand "
+                    "(its fit found no margin at which its findings reached kappa 0.8).")
+        return (f"{sure} of the {judged} findings the learned layer judged are sure; check the other "
+                f"{judged - sure} by hand (at its margin of {self.sure['margin']:g} logits, the layer's "
+                f"cross-fitted training findings agreed with people at kappa {self.sure['kappa']:.2f}, "
+                f"three-level accuracy {self.sure['accuracy']:.2f}; see docs/audit.md, \"Sure findings\").")
 
     def to_dict(self) -> dict[str, Any]:
+        sure, judged = self.sure_counts()
         return {
             "tool": "rigorlab audit", "version": __version__,
             "frameworks": [{"id": f.id, "title": f.title, "version": f.version} for f in self.frameworks],
+            "sure": {"findings": sure, "judged": judged, "layer": self.sure},
             "documents": [d.to_dict() for d in self.documents],
             "findings": [f.to_dict() for d in self.documents for f in d.findings],
             "skipped": self.skipped,
@@ -162,7 +183,8 @@ class Auditor:
                     docs.append(self.audit_document(read_document(f)))
                 except DocumentError as exc:
                     skipped.append({"document": str(f), "reason": str(exc)})
-        return AuditRun(frameworks=self.frameworks, documents=docs, skipped=skipped)
+        return AuditRun(frameworks=self.frameworks, documents=docs, skipped=skipped,
+                        sure=self.exemplars.sure if self.exemplars is not None else None)
 
 
 def audit_paths(paths: list[str | Path], frameworks: str | list[str] | None = None,

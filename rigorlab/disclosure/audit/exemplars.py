@@ -59,6 +59,8 @@ PAIR_FEATURES = ("sim_disclosed", "sim_vague", "sim_disclosed_top3", "sim_other"
 DOC_FEATURES = ("base_disclosed", "base_vague", "base_confidence", "pair_disclosed", "pair_mentioned",
                 "prior_disclosed", "prior_mentioned")
 PRIOR_PSEUDO = 2.0                # pseudo-counts pulling an indicator's rate towards the overall rate
+SURE_KAPPA, SURE_ACCURACY = 0.8, 0.8   # the agreement with people a "sure" finding is held to (issue 17's targets)
+MARGIN_GRID = tuple(0.25 * k for k in range(25))   # candidate margins, 0 ... 6 logits
 
 
 def tokens(text: str) -> list[str]:
@@ -153,6 +155,7 @@ class ExemplarModel:
     doc_heads: dict[str, Head] = field(default_factory=dict)     # disclosed, mentioned
     meta: dict[str, Any] = field(default_factory=dict)
     thresholds: tuple[float, float] = (0.5, 0.5)   # cuts on P(disclosed), P(mentioned)
+    sure: dict[str, float] | None = None    # margin at which findings count as sure, and its training figures
     dense: bool = False                     # pair rows end with `dense.DENSE_FEATURES` (needs `encoder`)
     encoder: DenseEncoder | None = field(default=None, repr=False, compare=False)
 
@@ -286,9 +289,12 @@ class ExemplarModel:
                rules: DocumentJudge | None = None) -> list[Finding]:
         """The findings with the layer's levels (indicators it does not know are unchanged). Where the
         level rises above the rule judge's, the evidence becomes the best sentence of the passage the
-        pair classifier ranked first. `rules`: the rule judge of this document (its index and passage
-        statistics are reused). In a report laid out by indicator (`questionnaire.py`, `layout.py`) the rule judge's
-        level of an answered indicator stands: the layer would read the other answers too."""
+        pair classifier ranked first. Each finding the layer judged gets `sure`: whether the layer's
+        probabilities sit at least `sure["margin"]` logits inside the region of the level given
+        (`level_margin`); the others keep `sure=None`. `rules`: the rule judge of this document (its
+        index and passage statistics are reused). In a report laid out by indicator
+        (`questionnaire.py`, `layout.py`) the rule judge's level of an answered indicator stands: the
+        layer would read the other answers too."""
         if rules is None:
             from rigorlab.disclosure.audit.classifier import load_model
 
@@ -298,39 +304,51 @@ class ExemplarModel:
         if not keep:
             return findings
         pd, pm = self.probabilities(X)
-        new = {id(f): (lv, b, f"P(disclosed) {a:.2f}, P(mentioned) {c:.2f}")
+        new = {id(f): (lv, b, a, c)
                for f, lv, b, a, c in zip(keep, cut_levels(pd, pm, *self.thresholds), best, pd, pm)
                if doc.answers is None or doc.answer_for(f.id, f.title) is None}   # a report's own answer stands
         out = []
         for f in findings:
             got = new.get(id(f))
-            if got is None or got[0] == f.level or (f.level == "absent" and f.evidence):
-                # (the rule judge's only "absent" with evidence is an explicit refusal, "we do not disclose
-                # ...", which the guidelines call absent (rule 4), whatever the regression says)
+            if got is None:
                 out.append(f)
                 continue
-            level, (jd, jm), probs = got
-            if level == "disclosed" and passage_stats(block.passages[jd].text).formula:
-                # the frameworks' own definition (FRAMEWORKS.md): a vague formula with no number, link,
-                # date or name is never a disclosure, whatever the regression says
-                level = "vague" if f.level != "vague" else None
-                if level is None:
-                    out.append(f)
-                    continue
-            if level == "absent":
-                out.append(replace(f, level="absent", evidence="", location=None,
-                                   reason="learned layer: nothing reads like this indicator's labelled evidence "
-                                          f"({probs})"))
-                continue
-            if f.evidence and f.level == "disclosed":         # a downgrade keeps the rule judge's quote
-                out.append(replace(f, level=level, reason=f"learned layer: {level} ({probs}; rule judge: {f.level})"))
-                continue
-            passage = block.passages[jd if level == "disclosed" else jm]
-            out.append(replace(f, level=level, evidence=self._best_sentence(passage.text, f.id, level),
-                               location=passage.location(doc.path),
-                               reason=f"learned layer: reads like labelled {level} evidence of {f.id} "
-                                      f"({probs}; rule judge: {f.level})"))
+            g = self._refined(doc, block, f, *got)
+            out.append(replace(g, sure=self.is_sure(g.level, got[2], got[3])))
         return out
+
+    def is_sure(self, level: str, pd: float, pm: float) -> bool:
+        """Whether a finding of `level` with these probabilities is sure (False when the fitted model
+        found no margin at which its cross-fitted findings reached the target agreement)."""
+        if not self.sure:
+            return False
+        return level_margin(level, pd, pm, *self.thresholds) >= self.sure["margin"]
+
+    def _refined(self, doc: Document, block: PairBlock, f: Finding, level: str, best: tuple[int, int],
+                 pd: float, pm: float) -> Finding:
+        """One finding with the layer's level, evidence and reason."""
+        probs = f"P(disclosed) {pd:.2f}, P(mentioned) {pm:.2f}"
+        if level == f.level or (f.level == "absent" and f.evidence):
+            # (the rule judge's only "absent" with evidence is an explicit refusal, "we do not disclose
+            # ...", which the guidelines call absent (rule 4), whatever the regression says)
+            return f
+        jd, jm = best
+        if level == "disclosed" and passage_stats(block.passages[jd].text).formula:
+            # the frameworks' own definition (FRAMEWORKS.md): a vague formula with no number, link,
+            # date or name is never a disclosure, whatever the regression says
+            if f.level == "vague":
+                return f
+            level = "vague"
+        if level == "absent":
+            return replace(f, level="absent", evidence="", location=None,
+                           reason=f"learned layer: nothing reads like this indicator's labelled evidence ({probs})")
+        if f.evidence and f.level == "disclosed":         # a downgrade keeps the rule judge's quote
+            return replace(f, level=level, reason=f"learned layer: {level} ({probs}; rule judge: {f.level})")
+        passage = block.passages[jd if level == "disclosed" else jm]
+        return replace(f, level=level, evidence=self._best_sentence(passage.text, f.id, level),
+                       location=passage.location(doc.path),
+                       reason=f"learned layer: reads like labelled {level} evidence of {f.id} "
+                              f"({probs}; rule judge: {f.level})")
 
     def _best_sentence(self, text: str, indicator: str, level: str) -> str:
         """The passage's sentence closest to the indicator's exemplars of `level`."""
@@ -356,6 +374,7 @@ class ExemplarModel:
             "pair_heads": {k: h.to_json() for k, h in self.pair_heads.items()},
             "doc_heads": {k: h.to_json() for k, h in self.doc_heads.items()},
             "thresholds": {"disclosed": self.thresholds[0], "mentioned": self.thresholds[1]},
+            **({"sure": self.sure} if self.sure is not None else {}),
             "priors": {k: [round(a, 10), round(b, 10)] for k, (a, b) in sorted(self.priors.items())},
             "overall": [round(self.overall[0], 10), round(self.overall[1], 10)],
             "vocab": vocab, "idf": r(self.vectoriser.idf),
@@ -385,12 +404,24 @@ class ExemplarModel:
             doc_heads={k: Head.from_json(h) for k, h in data["doc_heads"].items()},
             thresholds=(float(data.get("thresholds", {}).get("disclosed", 0.5)),
                         float(data.get("thresholds", {}).get("mentioned", 0.5))),
+            sure={k: float(v) for k, v in data["sure"].items()} if data.get("sure") else None,
             meta=dict(data.get("meta", {})), dense=dense, encoder=encoder)
 
 
 def cut_levels(pd: np.ndarray, pm: np.ndarray, t_disclosed: float, t_mentioned: float) -> list[str]:
     """disclosed if P(disclosed) >= t_disclosed, else vague if P(mentioned) >= t_mentioned, else absent."""
     return ["disclosed" if a >= t_disclosed else "vague" if b >= t_mentioned else "absent" for a, b in zip(pd, pm)]
+
+
+def level_margin(level: str, pd: float, pm: float, t_disclosed: float, t_mentioned: float) -> float:
+    """How far, in logits, (P(disclosed), P(mentioned)) sits inside the region that `cut_levels` gives
+    `level` (docs/audit.md, "Sure findings"): disclosed, logit pd - logit t_d; vague, the smaller of
+    logit t_d - logit pd and logit pm - logit t_m; absent, the smaller of logit t_d - logit pd and
+    logit t_m - logit pm. Negative when the level given is not the one the probabilities cut to (a
+    rule overrode the regression): such a finding is never sure."""
+    a = _logit(pd) - _logit(t_disclosed)
+    b = _logit(pm) - _logit(t_mentioned)
+    return a if level == "disclosed" else min(-a, b) if level == "vague" else min(-a, -b)
 
 
 def _logit(p: float) -> float:

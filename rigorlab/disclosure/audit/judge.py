@@ -90,13 +90,14 @@ class Finding:
     confidence: float = 0.0                    # model probability of "earns the point"
     matched: list[str] = field(default_factory=list)   # keyword phrases found
     reason: str = ""
+    sure: bool | None = None                   # the learned layer's margin reached its "sure" cut; None: not measured
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "document": self.document, "framework": self.framework, "id": self.id, "title": self.title,
             "section": self.section, "weight": self.weight, "level": self.level, "evidence": self.evidence,
             "location": self.location, "confidence": round(self.confidence, 4), "matched": self.matched,
-            "reason": self.reason,
+            "reason": self.reason, "sure": self.sure,
         }
 
 

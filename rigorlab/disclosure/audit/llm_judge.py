@@ -255,10 +255,12 @@ class LLMJudge:
                 self.stats.rejected += 1
                 return f
             self.stats.accepted += 1
-            return replace(f, level="absent", evidence="", location=None, reason=f"LLM judge ({self.model}): {j.reason}")
+            return replace(f, level="absent", evidence="", location=None, sure=None,
+                           reason=f"LLM judge ({self.model}): {j.reason}")
         if not quote_found(j.quote, raw):
             self.stats.rejected += 1
             self.stats.reasons.append(f"{f.id}: quote not in the document")
             return f
         self.stats.accepted += 1
-        return replace(f, level=j.level, evidence=j.quote, reason=f"LLM judge ({self.model}): {j.reason}")
+        return replace(f, level=j.level, evidence=j.quote, sure=None,     # its agreement is not measured
+                       reason=f"LLM judge ({self.model}): {j.reason}")

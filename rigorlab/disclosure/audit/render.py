@@ -20,6 +20,11 @@ DASH = "\u2014"
 LEVEL_MARK = {"disclosed": "\u2714 disclosed", "vague": "~ vague", "absent": "\u2718 absent"}
 
 
+def sure_mark(sure: bool | None) -> str:
+    """The sure column: sure, check (by hand), or a dash where the learned layer did not judge the finding."""
+    return DASH if sure is None else "sure" if sure else "check"
+
+
 def md_cell(text: Any, limit: int | None = None) -> str:
     """Untrusted text made safe for one Markdown table cell."""
     s = " ".join(str(text if text is not None else "").split())
@@ -76,6 +81,9 @@ def render_markdown(run: AuditRun, agenda_md: str | None = None, evidence_chars:
              f"Frameworks: {', '.join(f'{f.title} (`{f.id}` {f.version})' for f in run.frameworks)}.",
              "Levels: **disclosed** = specific and checkable; **vague** = mentioned without checkable "
              "substance; **absent** = not found. Score = weighted share disclosed (0-100).", ""]
+    sentence = run.sure_sentence()
+    if sentence:
+        lines += [md_cell(sentence), ""]
     for doc in run.documents:
         lines += [f"## {md_cell(doc.title)}", "", f"File: `{md_cell(doc.document)}` ({doc.kind})", ""]
         lines += [f"> note: {md_cell(n)}" for n in doc.notices]
@@ -87,9 +95,9 @@ def render_markdown(run: AuditRun, agenda_md: str | None = None, evidence_chars:
             if sc and sc.sections:
                 lines.append("Sections: " + "; ".join(f"{md_cell(s.title)} {s.score:.0f}" for s in sc.sections) + ".")
                 lines.append("")
-            lines += ["| id | indicator | level | evidence | location |", "|---|---|---|---|---|"]
+            lines += ["| id | indicator | level | sure | evidence | location |", "|---|---|---|---|---|---|"]
             for f in mine:
-                lines.append(f"| {md_cell(f.id)} | {md_cell(shown_title(f))} | {f.level} | "
+                lines.append(f"| {md_cell(f.id)} | {md_cell(shown_title(f))} | {f.level} | {sure_mark(f.sure)} | "
                              f"{md_cell(f.evidence, evidence_chars) if f.evidence else DASH} | "
                              f"{md_cell(format_location(f.location)) if f.location else DASH} |")
             lines.append("")
@@ -97,7 +105,7 @@ def render_markdown(run: AuditRun, agenda_md: str | None = None, evidence_chars:
         if g:
             lines += ["### Gaps (heaviest first)", ""]
             lines += [f"- `{md_cell(f.framework)}` **{md_cell(f.id)}** {md_cell(shown_title(f))}".rstrip() + f": {f.level}"
-                      for f in g[:40]]
+                      + (" (check by hand)" if f.sure is False else "") for f in g[:40]]
             if len(g) > 40:
                 lines.append(f"- \u2026 and {len(g) - 40} more (see the JSON output)")
             lines.append("")
@@ -127,7 +135,7 @@ def render_table(run: AuditRun, console: Any = None, evidence_chars: int = 90) -
         for n in doc.notices:
             console.print(f"[yellow]note:[/yellow] {escape(n)}")
         ft = Table(show_lines=False, expand=False)
-        for col in ("id", "indicator", "level", "evidence", "location"):
+        for col in ("id", "indicator", "level", "sure", "evidence", "location"):
             ft.add_column(col, overflow="fold")
         for f in doc.findings:
             ev = " ".join(f.evidence.split())
@@ -136,7 +144,7 @@ def render_table(run: AuditRun, console: Any = None, evidence_chars: int = 90) -
             where = (f"{escape(_cut(loc.get('heading', ''), 40))} "
                      f"L{loc['lines'][0]}-{loc['lines'][1]}" if loc else "")
             ft.add_row(escape(f.id), escape(shown_title(f)), f"[{LEVEL_STYLE[f.level]}]{LEVEL_MARK[f.level]}[/]",
-                       escape(ev), where.strip())
+                       sure_mark(f.sure) if f.sure is not False else "[bold]check[/bold]", escape(ev), where.strip())
         console.print(ft)
         if doc.terms:
             tt = Table(title=f"Terms and notation ({len(doc.terms)})", title_justify="left")
@@ -147,5 +155,8 @@ def render_table(run: AuditRun, console: Any = None, evidence_chars: int = 90) -
                 tt.add_row(escape(t.id), escape(t.quote), f"{escape(_cut(loc.get('heading', ''), 40))} "
                            f"L{loc['lines'][0]}-{loc['lines'][1]}", escape(t.message))
             console.print(tt)
+    sentence = run.sure_sentence()
+    if sentence:
+        console.print(escape(sentence))
     for s in run.skipped:
         console.print(f"[red]not audited:[/red] {escape(s['reason'])}")
