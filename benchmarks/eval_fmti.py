@@ -113,7 +113,8 @@ def cross_indicator(model, prepared: list, examples: list, idx) -> tuple[int, in
     return pairs, disclosed, found
 
 
-def report_points(model, prepared: list, examples: list, idx, headings: bool) -> dict[int, int]:
+def report_points(model, prepared: list, examples: list, idx, headings: bool,
+                  sure: dict[int, bool | None] | None = None) -> dict[int, int]:
     """Audit the held-out developer's whole report as ONE document: every answer under a heading
     that names its indicator (the layout of the FMTI's published transparency reports), or, with
     `headings=False`, all answers as consecutive paragraphs (what a model card looks like to the
@@ -126,11 +127,19 @@ def report_points(model, prepared: list, examples: list, idx, headings: bool) ->
             parts += [examples[i].disclosure.strip(), ""]
     doc = markdown_document("\n".join(parts), "<report>")           # as `rigorlab audit` reads a .md file
     judge = DocumentJudge(laid_out_by_indicator(doc, [load_framework("fmti-2025")]), model)
-    level = {slug(p.indicator.id): judge.judge(p).level for p in prepared}
-    return {int(i): int(level[slug(examples[i].indicator)] == "disclosed") for i in idx}
+    return _points(judge, prepared, examples, idx, sure)
 
 
-def questionnaire_points(model, prepared: list, examples: list, idx) -> dict[int, int]:
+def _points(judge: DocumentJudge, prepared: list, examples: list, idx, sure: dict | None) -> dict[int, int]:
+    """Each example's point (disclosed) from the judge; its `sure` mark into `sure` when given."""
+    found = {slug(p.indicator.id): judge.judge(p) for p in prepared}
+    if sure is not None:
+        sure.update({int(i): found[slug(examples[i].indicator)].sure for i in idx})
+    return {int(i): int(found[slug(examples[i].indicator)].level == "disclosed") for i in idx}
+
+
+def questionnaire_points(model, prepared: list, examples: list, idx,
+                         sure: dict[int, bool | None] | None = None) -> dict[int, int]:
     """Audit the held-out developer's report as the FMTI's CSV (Indicator and Disclosure columns
     only), read by `rigorlab audit report.csv`: each indicator judged on its own answer."""
     buf = io.StringIO()
@@ -139,9 +148,7 @@ def questionnaire_points(model, prepared: list, examples: list, idx) -> dict[int
     for i in idx:
         w.writerow([examples[i].indicator, examples[i].disclosure])
     doc = read_questionnaire(buf.getvalue(), "<report.csv>")
-    judge = DocumentJudge(doc, model)
-    level = {slug(p.indicator.id): judge.judge(p).level for p in prepared}
-    return {int(i): int(level[slug(examples[i].indicator)] == "disclosed") for i in idx}
+    return _points(DocumentJudge(doc, model), prepared, examples, idx, sure)
 
 
 def nested_choice(train: list, scores: dict, held_out: str) -> tuple[float, int]:
@@ -173,11 +180,12 @@ def evaluate(reference: Path, cross: bool = True, nested: bool = True) -> dict:
     modes = MODES + (("classifier-nested",) if nested else ())
     pred = {m: np.zeros(len(y), dtype=int) for m in modes}
     chosen: dict[str, dict] = {}
+    sure: dict[str, dict[int, bool | None]] = {m: {} for m in ("report", "report-plain", "questionnaire")}
     cross_counts = [0, 0, 0]
     for d in sorted(set(devs)):
         train = [e for e, dv in zip(examples, devs) if dv != d]
         test_idx = np.flatnonzero(devs == d)
-        model = fit_model(train, scores, exclude={d})
+        model = fit_model(train, scores, exclude={d}, choose_sure=True)   # its sure margin: from the five alone
         X, trivial = design_matrix([examples[i] for i in test_idx], scores, {d}, model.profiles)
         pred["classifier"][test_idx] = (model.predict_rows(X, trivial) >= model.threshold).astype(int)
         if nested:
@@ -191,9 +199,9 @@ def evaluate(reference: Path, cross: bool = True, nested: bool = True) -> dict:
         for i in test_idx:
             pred["auditor"][i] = auditor_point(model, fw, examples[i].indicator, examples[i].disclosure, cache)
         for mode, h in (("report", True), ("report-plain", False)):
-            for i, v in report_points(model, prepared, examples, test_idx, h).items():
+            for i, v in report_points(model, prepared, examples, test_idx, h, sure[mode]).items():
                 pred[mode][i] = v
-        for i, v in questionnaire_points(model, prepared, examples, test_idx).items():
+        for i, v in questionnaire_points(model, prepared, examples, test_idx, sure["questionnaire"]).items():
             pred["questionnaire"][i] = v
         if cross:
             c = cross_indicator(model, prepared, examples, test_idx)
@@ -214,6 +222,17 @@ def evaluate(reference: Path, cross: bool = True, nested: bool = True) -> dict:
             **{g: {k: {"n": len(ix), "accuracy": float(np.mean(p[ix] == y[ix])), "kappa": cohen_kappa(y[ix], p[ix])}
                    for k, ix in sorted(v.items())} for g, v in groups.items()},
         }
+        if mode in sure:
+            on = np.asarray([sure[mode].get(i) is True for i in range(len(y))])
+            out[mode]["sure"] = {"share": float(on.mean()),
+                                 **({"accuracy": float(np.mean(p[on] == y[on])), "kappa": cohen_kappa(y[on], p[on])}
+                                    if on.any() else {}),
+                                 **({"check_accuracy": float(np.mean(p[~on] == y[~on])),
+                                     "check_kappa": cohen_kappa(y[~on], p[~on])} if (~on).any() else {}),
+                                 "developer": {k: {"share": float(on[ix].mean()),
+                                                   "kappa": cohen_kappa(y[ix][on[ix]], p[ix][on[ix]]),
+                                                   "accuracy": float(np.mean(p[ix][on[ix]] == y[ix][on[ix]]))}
+                                               for k, ix in sorted(groups["developer"].items()) if on[ix].any()}}
     return out
 
 
@@ -254,6 +273,16 @@ def main(argv: list[str] | None = None) -> int:
         v = r[m]
         print(f"{m:18s} {v['accuracy']:6.3f} {v['kappa']:6.3f} {v['kappa'] / TARGET_KAPPA:6.2f} "
               f"{v['positive_rate']:5.2f}  {DESCRIPTIONS[m]}")
+    print("\nsure findings (the answers each held-out developer's model marks sure; its margin chosen by "
+          "leave-one-developer-out over the five training developers only):")
+    for m in modes:
+        v = r[m].get("sure")
+        if v and "kappa" in v:
+            print(f"  {m:16s} share {v['share']:.2f}: acc {v['accuracy']:.3f} kappa {v['kappa']:.3f}   "
+                  f"the rest (check): acc {v.get('check_accuracy', float('nan')):.3f} "
+                  f"kappa {v.get('check_kappa', float('nan')):.3f}")
+            print("    per developer (share, kappa, accuracy): " + "; ".join(
+                f"{k} {x['share']:.2f} {x['kappa']:.2f} {x['accuracy']:.2f}" for k, x in v["developer"].items()))
     if "nested_choice" in r:
         print("  nested choice (l2, terms) per held-out developer: "
               + ", ".join(f"{d} ({c['l2']:g}, {c['top_terms']})" for d, c in r["nested_choice"].items()))

@@ -11,15 +11,14 @@ import pytest
 
 from rigorlab.disclosure.audit.exemplars import (
     MODEL_PATH,
-    SURE_ACCURACY,
-    SURE_KAPPA,
     ExemplarModel,
     cut_levels,
     level_margin,
     load_exemplar_model,
 )
 from rigorlab.disclosure.audit.labelset import binary, cohen_kappa
-from rigorlab.disclosure.audit.train_exemplars import MARGIN_GRID, choose_sure_margin
+from rigorlab.disclosure.audit.sure import MARGIN_GRID, SURE_ACCURACY, SURE_KAPPA
+from rigorlab.disclosure.audit.train_exemplars import choose_sure_margin
 
 T = (0.25, 0.6)
 
@@ -105,10 +104,40 @@ def test_shipped_layer_marks_its_findings_and_only_its_own():
     assert {type(f.sure) for f in layered} == {bool} and any(f.sure for f in layered) and not all(f.sure for f in layered)
     run.documents.append(audit)
     data = run.to_dict()
-    assert data["sure"]["judged"] == len(layered) and data["sure"]["findings"] == sum(f.sure for f in layered)
+    assert data["sure"]["marked"] == len(layered) and data["sure"]["findings"] == sum(f.sure for f in layered)
+    assert data["sure"]["margins"]["learned layer (ddt, aad)"] == model.sure
     assert all("sure" in f for f in data["findings"])
     md = render_markdown(run)
     assert "| id | indicator | level | sure | evidence | location |" in md
-    assert f"{sum(f.sure for f in layered)} of the {len(layered)} findings the learned layer judged are sure" in md
+    assert f"{sum(f.sure for f in layered)} of the {len(layered)} findings with a sure mark are sure" in md
     rules = Auditor(frameworks, exemplars=False).audit_document(doc)
     assert {f.sure for f in rules.findings} == {None}
+
+
+def test_fmti_answers_of_a_report_are_marked_and_a_card_is_not(tmp_path):
+    """The FMTI classifier's margin was measured on a report's own answers (leave one developer out):
+    those findings get the mark, an empty answer is surely absent, and the same indicators judged on a
+    card (retrieval first, not measured) keep sure=None."""
+    from rigorlab.disclosure.audit.classifier import load_model
+    from rigorlab.disclosure.audit.engine import Auditor, markdown_document, resolve_frameworks
+    from rigorlab.disclosure.audit.questionnaire import read_questionnaire
+
+    model = load_model()
+    assert model.sure and model.sure["kappa"] >= SURE_KAPPA and model.sure["accuracy"] >= SURE_ACCURACY
+    csv_text = ("Indicator,Disclosure\n"
+                "Data size,\"The model was trained on 15 trillion tokens of text, of which 8% is code.\"\n"
+                "Compute usage for final training run,\n"
+                "Energy usage for final training run,We care about the environment.\n")
+    fws = resolve_frameworks("fmti-2025")
+    audit = Auditor(fws).audit_document(read_questionnaire(csv_text, "report.csv"))
+    by_id = {f.id: f for f in audit.findings}
+    size = next(f for k, f in by_id.items() if k.lower() == "data size")
+    compute = next(f for k, f in by_id.items() if k.lower().startswith("compute usage for final"))
+    energy = next(f for k, f in by_id.items() if k.lower().startswith("energy usage for final"))
+    assert compute.level == "absent" and compute.sure is True        # an empty answer
+    assert size.level == "disclosed" and isinstance(size.sure, bool)
+    assert energy.level != "disclosed" and isinstance(energy.sure, bool)
+    unanswered = [f for f in audit.findings if f not in (size, compute, energy)]
+    assert unanswered and all(f.sure is None for f in unanswered)   # judged on the whole text, as a card
+    card = markdown_document("# Model\n\nTrained on 15 trillion tokens of text, of which 8% is code.\n", "card.md")
+    assert all(f.sure is None for f in Auditor(fws).audit_document(card).findings)

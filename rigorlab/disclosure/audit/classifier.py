@@ -105,6 +105,7 @@ class SpecificityModel:
     default_prior: float = 0.5
     meta: dict = field(default_factory=dict)
     profiles: AnswerProfiles = field(default_factory=AnswerProfiles)
+    sure: dict[str, float] | None = None   # margin beyond which a report's own answer is judged surely (sure.py)
 
     def prior_logit(self, fmti_ids: list[str] | None) -> float:
         """Log-odds of how often developers disclose this indicator (FMTI base rate).
@@ -149,6 +150,7 @@ class SpecificityModel:
             "default_prior": round(self.default_prior, 12),
             "priors": {k: round(v, 12) for k, v in sorted(self.priors.items())},
             "meta": self.meta,
+            **({"sure": self.sure} if self.sure is not None else {}),
             "profiles": self.profiles.to_json(),
         }
 
@@ -171,6 +173,7 @@ class SpecificityModel:
             default_prior=float(data.get("default_prior", 0.5)),
             meta=dict(data.get("meta", {})),
             profiles=AnswerProfiles.from_json(data.get("profiles")),
+            sure={k: float(v) for k, v in data["sure"].items()} if data.get("sure") else None,
         )
 
 

@@ -60,10 +60,10 @@ class AuditRun:
     frameworks: list[Framework]
     documents: list[DocumentAudit]
     skipped: list[dict[str, str]]       # {"document", "reason"}: files that could not be audited
-    sure: dict[str, float] | None = None   # the learned layer's "sure" margin and its training figures
+    sure: dict[str, dict[str, float] | None] = field(default_factory=dict)   # judge -> its sure margin and figures
 
     def sure_counts(self) -> tuple[int, int]:
-        """(sure findings, findings the learned layer judged) over all documents."""
+        """(sure findings, findings with a sure mark) over all documents."""
         judged = [f for d in self.documents for f in d.findings if f.sure is not None]
         return sum(bool(f.sure) for f in judged), len(judged)
 
@@ -72,20 +72,17 @@ class AuditRun:
         sure, judged = self.sure_counts()
         if not judged:
             return None
-        if not self.sure:
-            return (f"The learned layer judged {judged} findings and is sure of none: check each by hand "
-                    "(its fit found no margin at which its findings reached kappa 0.8).")
-        return (f"{sure} of the {judged} findings the learned layer judged are sure; check the other "
-                f"{judged - sure} by hand (at its margin of {self.sure['margin']:g} logits, the layer's "
-                f"cross-fitted training findings agreed with people at kappa {self.sure['kappa']:.2f}, "
-                f"three-level accuracy {self.sure['accuracy']:.2f}; see docs/audit.md, \"Sure findings\").")
+        return (f"{sure} of the {judged} findings with a sure mark are sure; check the other {judged - sure} by "
+                "hand (sure: the judge's probabilities sit beyond the margin at which its findings on documents "
+                "it was not fitted on agreed with people at kappa >= 0.8 and accuracy >= 0.8; docs/audit.md, "
+                "\"Sure findings\").")
 
     def to_dict(self) -> dict[str, Any]:
         sure, judged = self.sure_counts()
         return {
             "tool": "rigorlab audit", "version": __version__,
             "frameworks": [{"id": f.id, "title": f.title, "version": f.version} for f in self.frameworks],
-            "sure": {"findings": sure, "judged": judged, "layer": self.sure},
+            "sure": {"findings": sure, "marked": judged, "margins": self.sure},
             "documents": [d.to_dict() for d in self.documents],
             "findings": [f.to_dict() for d in self.documents for f in d.findings],
             "skipped": self.skipped,
@@ -184,7 +181,8 @@ class Auditor:
                 except DocumentError as exc:
                     skipped.append({"document": str(f), "reason": str(exc)})
         return AuditRun(frameworks=self.frameworks, documents=docs, skipped=skipped,
-                        sure=self.exemplars.sure if self.exemplars is not None else None)
+                        sure={"learned layer (ddt, aad)": self.exemplars.sure if self.exemplars is not None else None,
+                              "fmti classifier (a report's own answers)": self.model.sure})
 
 
 def audit_paths(paths: list[str | Path], frameworks: str | list[str] | None = None,

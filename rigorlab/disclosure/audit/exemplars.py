@@ -48,6 +48,7 @@ from rigorlab.disclosure.audit.judge import DocumentJudge, Finding, PreparedIndi
 from rigorlab.disclosure.audit.pair_signals import exemplar_free_signals
 from rigorlab.disclosure.audit.quotes import split_sentences
 from rigorlab.disclosure.audit.retrieval import PassageIndex
+from rigorlab.disclosure.audit.sure import logit as _logit
 
 MODEL_PATH = Path(__file__).resolve().parent / "exemplar_model.json"
 DENSE_MODEL_PATH = Path(__file__).resolve().parent / "exemplar_model_dense.json"   # with `dense.py` columns
@@ -59,8 +60,6 @@ PAIR_FEATURES = ("sim_disclosed", "sim_vague", "sim_disclosed_top3", "sim_other"
 DOC_FEATURES = ("base_disclosed", "base_vague", "base_confidence", "pair_disclosed", "pair_mentioned",
                 "prior_disclosed", "prior_mentioned")
 PRIOR_PSEUDO = 2.0                # pseudo-counts pulling an indicator's rate towards the overall rate
-SURE_KAPPA, SURE_ACCURACY = 0.8, 0.8   # the agreement with people a "sure" finding is held to (issue 17's targets)
-MARGIN_GRID = tuple(0.25 * k for k in range(25))   # candidate margins, 0 ... 6 logits
 
 
 def tokens(text: str) -> list[str]:
@@ -422,11 +421,6 @@ def level_margin(level: str, pd: float, pm: float, t_disclosed: float, t_mention
     a = _logit(pd) - _logit(t_disclosed)
     b = _logit(pm) - _logit(t_mentioned)
     return a if level == "disclosed" else min(-a, b) if level == "vague" else min(-a, -b)
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-4), 1 - 1e-4)
-    return math.log(p / (1 - p))
 
 
 @lru_cache(maxsize=2)

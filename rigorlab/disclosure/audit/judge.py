@@ -61,6 +61,7 @@ from rigorlab.disclosure.audit.retrieval import (
     background_idf,
     make_query,
 )
+from rigorlab.disclosure.audit.sure import binary_margin
 from rigorlab.disclosure.frameworks.schema import Framework, Indicator, slug
 
 GATE = 1.0
@@ -279,7 +280,8 @@ class DocumentJudge:
         if answer is not None:          # a report laid out by indicator: its own answer, keyword or not
             cand = np.asarray([j for j in answer if self.not_code[j]], dtype=np.int64)
             if cand.size == 0:
-                return Finding(**base, level="absent", reason="the report's answer to this indicator is empty")
+                return Finding(**base, level="absent", reason="the report's answer to this indicator is empty",
+                               sure=True if prep.calibrated and self.model.sure else None)
             kw = kw_only
         else:
             # (most indicators' keywords occur nowhere in a document: no arrays to compare then)
@@ -314,8 +316,12 @@ class DocumentJudge:
         j, p, quote = int(top[best_i]), float(probs[best_i]), quotes[best_i]
         level, reason = verdicts[best_i]
         passage = self.doc.passages[j]
+        sure = None
+        if answer is not None and prep.calibrated and self.model.sure:
+            # an FMTI indicator judged on the report's own answer: the setting the margin was measured in
+            sure = binary_margin(level == "disclosed", p, self.model.threshold) >= self.model.sure["margin"]
         return Finding(**base, level=level, evidence=quote, location=passage.location(self.doc.path),
-                       confidence=p, matched=self.index.matched(prep.query, j), reason=reason)
+                       confidence=p, matched=self.index.matched(prep.query, j), reason=reason, sure=sure)
 
 
 _NO_CANDIDATES = np.empty(0, dtype=np.int64)

@@ -33,11 +33,8 @@ from rigorlab.disclosure.audit.document import Document
 from rigorlab.disclosure.audit.exemplars import (
     PAIR_FEATURES,
     DENSE_MODEL_PATH,
-    MARGIN_GRID,
     MODEL_PATH,
     PRIOR_PSEUDO,
-    SURE_ACCURACY,
-    SURE_KAPPA,
     ExemplarModel,
     Head,
     Vectoriser,
@@ -47,6 +44,7 @@ from rigorlab.disclosure.audit.exemplars import (
     tokens,
 )
 from rigorlab.disclosure.audit.judge import Finding, PreparedIndicator, prepare
+from rigorlab.disclosure.audit.sure import choose_margin
 from rigorlab.disclosure.audit.labelset import Label, cohen_kappa, default_root, load_labels, load_sources
 from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_text
@@ -211,29 +209,12 @@ def choose_thresholds(pd: np.ndarray, pm: np.ndarray, disclosed: np.ndarray, men
 
 def choose_sure_margin(pd: np.ndarray, pm: np.ndarray, disclosed: np.ndarray, mentioned: np.ndarray,
                        thresholds: tuple[float, float]) -> dict[str, float] | None:
-    """The smallest margin of `MARGIN_GRID` (logits, `exemplars.level_margin`) at which the cross-fitted
-    rows whose level is at least that far inside its region agree with people at kappa (disclosed vs
-    not) >= SURE_KAPPA and three-level accuracy >= SURE_ACCURACY, with those figures and the share of
-    rows it covers; None when no margin gets there with at least 5% of the rows. Why: the layer's
-    overall agreement on new documents (kappa about 0.6) is too low to take every level on trust, but
-    the levels it gives far from its cuts agree with people far more often; a user then checks by hand
-    only the findings that are not sure."""
+    """The layer's sure margin (`sure.choose_margin`) on its cross-fitted rows, each at the level its
+    cuts give and that level's `exemplars.level_margin`."""
     truth = ["disclosed" if a else "vague" if b else "absent" for a, b in zip(disclosed, mentioned)]
     pred = cut_levels(pd, pm, *thresholds)
     margin = np.asarray([level_margin(lv, a, b, *thresholds) for lv, a, b in zip(pred, pd, pm)])
-    t_bin = np.asarray([t == "disclosed" for t in truth], dtype=int)
-    p_bin = np.asarray([p == "disclosed" for p in pred], dtype=int)
-    same = np.asarray([t == p for t, p in zip(truth, pred)])
-    for m in MARGIN_GRID:
-        on = margin >= m
-        if on.mean() < 0.05:
-            return None
-        kappa = cohen_kappa(t_bin[on].tolist(), p_bin[on].tolist())
-        accuracy = float(same[on].mean())
-        if kappa >= SURE_KAPPA and accuracy >= SURE_ACCURACY:
-            return {"margin": float(m), "kappa": round(float(kappa), 4), "accuracy": round(accuracy, 4),
-                    "coverage": round(float(on.mean()), 4)}
-    return None
+    return choose_margin(margin, truth, pred)
 
 
 def prepared_ddt_aad() -> list[PreparedIndicator]:

@@ -45,6 +45,7 @@ from rigorlab.disclosure.audit.features import (
 )
 from rigorlab.disclosure.audit.profiles import TOP_TERMS, AnswerProfiles, build_profiles
 from rigorlab.disclosure.audit.build_fmti import read_fmti_csv
+from rigorlab.disclosure.audit.sure import binary_margin, choose_margin
 from rigorlab.disclosure.frameworks.schema import slug
 from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_json
@@ -146,11 +147,12 @@ def design_matrix(examples: list[Example], scores: dict[str, dict[str, int]],
 
 def fit_model(examples: list[Example], scores: dict[str, dict[str, int]],
               exclude: set[str] = frozenset(), meta: dict | None = None,
-              l2: float = L2, top_terms: int = TOP_TERMS) -> SpecificityModel:
+              l2: float = L2, top_terms: int = TOP_TERMS, choose_sure: bool = False) -> SpecificityModel:
     """Fit on `examples`; priors at audit time use every developer not in `exclude`.
 
     Each training row's similarity feature comes from profiles built without its own developer,
-    as it will be for a developer the model has never seen."""
+    as it will be for a developer the model has never seen. `choose_sure`: also choose the sure
+    margin (`sure_margin`) on leave-one-developer-out predictions over these examples."""
     developers = sorted({ex.developer for ex in examples})
     held_out = {d: make_profiles([ex for ex in examples if ex.developer != d], top_terms) for d in developers}
     X, trivial = design_matrix(examples, scores, set(exclude), held_out)
@@ -162,7 +164,30 @@ def fit_model(examples: list[Example], scores: dict[str, dict[str, int]],
         feature_names=list(MODEL_FEATURES), mean=mean, scale=scale, weights=w,
         bias=b, priors=priors, default_prior=float(np.mean(list(priors.values()))), meta=meta or {},
         profiles=make_profiles(examples, top_terms),
+        sure=sure_margin(examples, scores, set(exclude), l2, top_terms) if choose_sure else None,
     )
+
+
+def sure_margin(examples: list[Example], scores: dict[str, dict[str, int]], exclude: set[str],
+                l2: float = L2, top_terms: int = TOP_TERMS) -> dict[str, float] | None:
+    """The margin (`sure.choose_margin`) at which answers judged by a model that never saw their
+    developer agree with the FMTI's scores at kappa and accuracy >= 0.8: each developer's answers are
+    predicted by a model fitted on the others (leave one developer out, as in the evaluation)."""
+    developers = sorted({ex.developer for ex in examples})
+    margins: list[float] = []
+    truth: list[str] = []
+    pred: list[str] = []
+    for d in developers:
+        model = fit_model([ex for ex in examples if ex.developer != d], scores, exclude | {d}, l2=l2,
+                          top_terms=top_terms)
+        mine = [ex for ex in examples if ex.developer == d]
+        X, trivial = design_matrix(mine, scores, exclude | {d}, model.profiles)
+        for ex, p in zip(mine, model.predict_rows(X, trivial)):
+            yes = bool(p >= model.threshold)
+            margins.append(binary_margin(yes, float(p), model.threshold))
+            pred.append("disclosed" if yes else "absent")
+            truth.append("disclosed" if ex.label else "absent")
+    return choose_margin(np.asarray(margins), truth, pred) if len(developers) > 1 else None
 
 
 def _digest(paths: list[Path]) -> str:
@@ -188,10 +213,11 @@ def train(reference: Path = DEFAULT_REFERENCE) -> SpecificityModel:
         "l2": L2,
         "profile_terms": TOP_TERMS,
         "hurdle": "empty answers and refusals under 30 words get probability 0",
+        "sure": "the smallest margin at which leave-one-developer-out predictions reach the targets (sure_margin)",
         "inputs_sha256": _digest(inputs),
         "trainer": "python -m rigorlab.disclosure.audit.train_fmti",
     }
-    return fit_model(examples, load_scores(reference), meta=meta)
+    return fit_model(examples, load_scores(reference), meta=meta, choose_sure=True)
 
 
 def main(argv: list[str] | None = None) -> int:
