@@ -15,7 +15,7 @@ from rigorlab.disclosure.audit.document import Document, DocumentError
 from rigorlab.disclosure.audit.exemplars import load_exemplar_model
 from rigorlab.disclosure.audit.judge import DocumentJudge, Finding, PreparedIndicator, prepare
 from rigorlab.disclosure.audit.layout import laid_out_by_indicator
-from rigorlab.disclosure.audit.reader import collect_paths, read_document
+from rigorlab.disclosure.audit.reader import collect_paths, markdown_text, read_document
 from rigorlab.disclosure.audit.scoring import FrameworkScore, gaps, score_framework
 from rigorlab.disclosure.audit.terms import TermFinding, check_terms
 from rigorlab.disclosure.frameworks import builtin_ids, load_framework
@@ -193,15 +193,12 @@ def audit_paths(paths: list[str | Path], frameworks: str | list[str] | None = No
 
 
 def markdown_document(text: str, name: str = "<text>") -> Document:
-    """A Markdown or plain-text string as a Document, without a file."""
-    from rigorlab.disclosure.audit.markdown import split_markdown
-
-    headings: list[tuple[str, ...]] = []
-    passages, front, title, notices = split_markdown(text, headings)
-    if not passages:
+    """A Markdown or plain-text string as a Document, without a file (as `read_document` reads a .md file)."""
+    doc = markdown_text(text, name)
+    if not doc.passages:
         raise DocumentError(f"{name} has no readable text.")
-    return Document(path=name, kind="markdown", passages=passages, front_matter=front, title=title or name,
-                    n_lines=text.count("\n") + 1, notices=notices, headings=tuple(headings))
+    doc.title = doc.title or name
+    return doc
 
 
 def audit_text(text: str, frameworks: str | list[str] | None = None, name: str = "<text>",

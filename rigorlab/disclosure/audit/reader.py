@@ -75,6 +75,15 @@ def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
     return text, [notice]
 
 
+def markdown_text(text: str, name: str, kind: str = "markdown") -> Document:
+    """A Markdown or plain-text string split into located passages (`markdown.split_markdown`), with
+    every heading path kept (`layout.py` reads them); its notices name `name`."""
+    headings: list[tuple[str, ...]] = []
+    passages, front, title, more = split_markdown(text, headings)
+    return Document(path=name, kind=kind, passages=passages, front_matter=front, title=title,
+                    n_lines=text.count("\n") + 1, headings=tuple(headings), notices=[f"{name}: {m}" for m in more])
+
+
 def read_document(path: str | Path, display: str | None = None) -> Document:
     """Read and split one file; raises DocumentError with one sentence when it cannot be audited."""
     p = Path(path)
@@ -108,11 +117,7 @@ def read_document(path: str | Path, display: str | None = None) -> Document:
         elif suffix in QUESTIONNAIRE_SUFFIXES:
             doc = read_questionnaire(text, name)
         else:
-            headings: list[tuple[str, ...]] = []
-            passages, front, title, more = split_markdown(text, headings)
-            doc = Document(path=name, kind="markdown" if suffix != ".txt" else "text", passages=passages,
-                           front_matter=front, title=title, n_lines=text.count("\n") + 1, headings=tuple(headings))
-            notices += [f"{name}: {m}" for m in more]
+            doc = markdown_text(text, name, "markdown" if suffix != ".txt" else "text")
         doc.notices = notices + doc.notices
     if not doc.passages:
         raise DocumentError(f"{name} has no readable text (only markup, images or white space).")
