@@ -194,3 +194,18 @@ def test_every_corpus_card_reads_with_valid_locations():
             assert 1 <= p.line_start <= p.line_end <= n_lines, (f, p)
             assert p.text.strip()
     assert os.path.getsize(files[0]) < MAX_BYTES
+
+
+def test_markdown_comment_lines_are_not_text_but_link_definitions_are():
+    """`[comment]: <> (...)` and `[//]: # (...)` are never rendered: a licence written there was withdrawn
+    and is no evidence; a reference definition with a real target keeps its link (it is evidence)."""
+    from rigorlab.disclosure.audit.engine import audit_text
+
+    card = ("# Tiny\n\nA small model.\n\n[comment]: <> The data is licensed under CC-BY 4.0.\n"
+            "[//]: # (Released under the Apache 2.0 license.)\n\n[paper]: https://arxiv.org/abs/2102.12092\n")
+    passages, _, _, _ = split_markdown(card)
+    text = " ".join(p.text for p in passages)
+    assert "CC-BY" not in text and "Apache" not in text and "https://arxiv.org/abs/2102.12092" in text
+    assert (passages[-1].line_start, passages[-1].line_end) == (8, 8)   # line numbers still those of the file
+    audit = audit_text(card, "ddt,aad", learned=False)
+    assert not any("CC-BY" in f.evidence or "Apache" in f.evidence for f in audit.findings)

@@ -34,6 +34,10 @@ _TAG = re.compile(r"<!--.*?-->|<[^>]+>", re.DOTALL)
 _EMPH = re.compile(r"(\*\*|__|`+|~~)")
 _BADGE_ONLY = re.compile(r"^[\s|()\[\]:,.\-]*$")
 _BLANKS = re.compile(r"[ \t]+")
+# the Markdown comment idiom, a link reference definition with an empty target: `[comment]: <> (text)`,
+# `[//]: # (text)`; never rendered, so never evidence (data/audit/tools/adjudications.yaml: commented-out text
+# was withdrawn by its authors and counts for nothing)
+_COMMENT_LINE = re.compile(r"^ {0,3}\[[^\]]*\]:[ \t]*(?:<>|#)(?:\s|$)")
 _QUOTE = re.compile(r"(?m)^\s*>\s?(?:\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*)?")
 
 
@@ -148,7 +152,7 @@ def split_markdown(text: str, headings: list[tuple[str, ...]] | None = None
             fence = m.group(1)[0] * 3
             block.append(i)
             continue
-        if not line.strip():
+        if not line.strip() or (line.startswith(("[", " ")) and _COMMENT_LINE.match(line)):
             flush()
             continue
         m = _ATX.match(line)
