@@ -102,6 +102,7 @@ class AgendaItem:
     evidence: str
     location: dict[str, Any] | None
     actions: dict[str, dict[str, str]] = field(default_factory=dict)
+    sure: bool | None = None      # the finding's sure mark: False means check the gap by hand before acting on it
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -148,7 +149,7 @@ def build_agenda(audit: Any, frameworks: list[Framework], agenda: Agenda | None 
         items.append(AgendaItem(
             document=audit.document, framework=f.framework, id=f.id, title=f.title, level=f.level,
             weight=f.weight, priority=priority, priority_label=label, evidence=f.evidence, location=f.location,
-            actions=resolve_actions(agenda, f.framework, f.section, f.id, values),
+            actions=resolve_actions(agenda, f.framework, f.section, f.id, values), sure=f.sure,
         ))
     items.sort(key=lambda i: (-i.priority, i.framework, i.id))
     return DocumentAgenda(document=audit.document, title=audit.title, reach=reach, items=items)

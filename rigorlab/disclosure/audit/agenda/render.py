@@ -62,8 +62,9 @@ def agenda_markdown(agendas: list[DocumentAgenda], agenda: Agenda, per_audience:
                 ev = f" Evidence: \u201c{_md(item.evidence[:160])}\u201d ({_md(format_location(item.location))})." \
                     if item.evidence else " Evidence: nothing found."
                 title = "" if item.title == item.id else f" {_md(item.title)}"   # FMTI: the id is the title
+                check = ", check by hand first" if item.sure is False else ""
                 out.append(f"- **[{item.priority_label} {item.priority:.2f}] `{_md(item.framework)}` {_md(item.id)}"
-                           f"{title}** ({item.level}).{ev}")
+                           f"{title}** ({item.level}{check}).{ev}")
                 for k, v in acts.items():
                     if k == "snippet":   # code fence: shown verbatim, so only a fence inside must be defused
                         body = "\n".join("    " + line.replace("```", "\u02cb\u02cb\u02cb") for line in v.splitlines())
