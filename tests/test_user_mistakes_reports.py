@@ -54,7 +54,7 @@ def test_fmti_rows_do_not_repeat_the_id_as_title(card, capsys):
     assert main(["audit", str(card), "--framework", "fmti-2025", "--format", "md"]) == 0
     rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| ") and " | " in r]
     cells = [[c.strip() for c in r.strip("|").split(" | ")] for r in rows]
-    findings = [c for c in cells if len(c) == 5 and c[0] not in ("id",)]
+    findings = [c for c in cells if len(c) == 6 and c[0] not in ("id",)]
     assert len(findings) > 50
     assert all(c[0] != c[1] for c in findings)
 
