@@ -29,7 +29,6 @@ measures the layer leave-one-family-out.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache

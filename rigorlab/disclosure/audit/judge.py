@@ -91,7 +91,7 @@ class Finding:
     confidence: float = 0.0                    # model probability of "earns the point"
     matched: list[str] = field(default_factory=list)   # keyword phrases found
     reason: str = ""
-    sure: bool | None = None                   # the learned layer's margin reached its "sure" cut; None: not measured
+    sure: bool | None = None                   # its judge's margin reached the sure cut (sure.py); None: not measured
 
     def to_dict(self) -> dict[str, Any]:
         return {
