@@ -7,7 +7,8 @@ all-MiniLM-L6-v2 on one CPU core encodes about 35 passages a second, so an
 audit takes about 20x the CPU time of the default (benchmarks/bench_audit_dense.py)
 for a small gain or none: leave-one-family-out on 128 documents kappa +0.003 (paired 95% CI
 [-0.013, +0.016]) over the default layer; on held-out batches +0.009 [-0.022, +0.040] (20 documents),
--0.042 [-0.085, +0.003] (18), -0.014 [-0.072, +0.037] (19) and +0.000 [-0.039, +0.037] (18)
+-0.042 [-0.085, +0.003] (18), -0.014 [-0.072, +0.037] (19), +0.000 [-0.039, +0.037] (18) and, both
+layers fitted on 220 documents, +0.021 [-0.010, +0.055] (18)
 (benchmarks/eval_cards.py --dense /
 --holdout --dense; README, "How far to trust the auditor").
 
