@@ -46,13 +46,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rigorlab.disclosure.audit.document import Document
 from rigorlab.disclosure.audit.engine import markdown_document
 from rigorlab.disclosure.audit.judge import DocumentJudge, prepare
 from rigorlab.disclosure.audit.layout import laid_out_by_indicator
-from rigorlab.disclosure.audit.markdown import split_markdown
 from rigorlab.disclosure.audit.profiles import TOP_TERMS
 from rigorlab.disclosure.audit.questionnaire import read_questionnaire
+from rigorlab.disclosure.audit.reader import markdown_text
 from rigorlab.disclosure.audit.train_fmti import (
     DEFAULT_REFERENCE,
     L2,
@@ -79,10 +78,9 @@ def cohen_kappa(y: np.ndarray, p: np.ndarray) -> float:
 
 def auditor_point(judge_model, fw, name: str, text: str, cache: dict) -> int:
     """1 when the auditor judges the disclosure text 'disclosed' for that FMTI indicator."""
-    passages, front, title, _ = split_markdown(text)
-    if not passages:
+    doc = markdown_text(text, "<disclosure>", "text")
+    if not doc.passages:
         return 0
-    doc = Document(path="<disclosure>", kind="text", passages=passages, front_matter=front, title=title)
     prep = cache[slug(name)]
     return int(DocumentJudge(doc, judge_model).judge(prep).level == "disclosed")
 
@@ -97,10 +95,9 @@ def cross_indicator(model, prepared: list, examples: list, idx) -> tuple[int, in
     pairs = disclosed = found = 0
     for i in idx:
         ex = examples[i]
-        passages, front, title, _ = split_markdown(ex.disclosure)
-        if not passages or not ex.disclosure.strip():
+        doc = markdown_text(ex.disclosure, "<disclosure>", "text")
+        if not doc.passages or not ex.disclosure.strip():
             continue
-        doc = Document(path="<disclosure>", kind="text", passages=passages, front_matter=front, title=title)
         judge = DocumentJudge(doc, model)
         own = slug(ex.indicator)
         for prep in prepared:
