@@ -151,6 +151,14 @@ def cross_validated(dev: list[str], group: dict[str, str], labels: dict, documen
     return out
 
 
+def family_folds(dev: list[str], families: dict[str, str], k: int, seed: int = 0) -> dict[str, str]:
+    """document -> its fold: the families in a seeded permutation, dealt round-robin into `k` folds."""
+    fams = sorted({families[d] for d in dev})
+    order = np.random.default_rng(seed).permutation(len(fams))
+    fold = {fams[i]: f"fold{n % k}" for n, i in enumerate(order)}
+    return {d: fold[families[d]] for d in dev}
+
+
 def paired_difference(rows: list[tuple[str, str, str, str]], ref: list[tuple[str, str, str, str]],
                       n: int = 2000, seed: int = 0) -> dict[str, list[float]]:
     """Difference (rows - ref) of binary kappa and three-level accuracy on the same items, with a 95%
@@ -292,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labels", type=Path, default=ROOT / "labels" / "adjudicated")
     ap.add_argument("--lodo", action="store_true", help="leave one document out (default: one family)")
+    ap.add_argument("--folds", type=int, default=0, help="K folds of whole families (seeded) instead of "
+                                                          "leave-one-family-out: about K fits, not one per family")
     ap.add_argument("--final", action="store_true", help="also score the untouched test split (once)")
     ap.add_argument("--holdout", action="store_true", help="also score the later held-out batch (once)")
     ap.add_argument("--fresh", action="store_true", help="only score the later-labelled documents with the "
@@ -321,8 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     rules_rows = rows_of(dev, labels, base)
     out["rules"] = report("rules (no learned layer), dev", rules_rows)
     out["rules"]["evidence"] = evidence_at_quote(dev, labels, base)
-    group = {d: d for d in dev} if args.lodo else families
-    protocol = f"leave-one-{'document' if args.lodo else 'family'}-out"
+    if args.folds > 1:
+        group = family_folds(dev, families, args.folds)
+        protocol = f"{args.folds} folds of whole families"
+    else:
+        group = {d: d for d in dev} if args.lodo else families
+        protocol = f"leave-one-{'document' if args.lodo else 'family'}-out"
     cache: dict = {}
     cv = cross_validated(dev, group, labels, documents, base, families, cache=cache)
     learned_rows = rows_of(dev, labels, cv)

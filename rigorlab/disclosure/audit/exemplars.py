@@ -10,8 +10,9 @@ by Newton's method (`classifier.fit_logistic`: deterministic, no sampling):
 1. Pair classifier over (indicator, passage): P(this passage is the disclosed
    evidence) and P(it is disclosed-or-vague evidence), from the passage's
    TF-IDF cosine with the indicator's exemplars (and with other indicators'),
-   the retrieval signals of `retrieval.py` (keyword phrases, question words,
-   BM25), its heading, and its checkable facts (`features.passage_stats`).
+   the indicator's learned word weights (`lexical.py`), the retrieval signals
+   of `retrieval.py` (keyword phrases, question words, BM25), its heading, and
+   its checkable facts (`features.passage_stats`).
 2. Document stage per (document, indicator): the best pair logits, the rule
    judge's level and confidence, and the indicator's base rates in the labels
    give P(disclosed) and P(mentioned); the level is disclosed if
@@ -44,6 +45,7 @@ from rigorlab.disclosure.audit.dense import DENSE_FEATURES, DenseEncoder, dense_
 from rigorlab.disclosure.audit.document import Document, Passage
 from rigorlab.disclosure.audit.features import PassageStats, passage_stats
 from rigorlab.disclosure.audit.judge import DocumentJudge, Finding, PreparedIndicator
+from rigorlab.disclosure.audit.lexical import LexicalScorers
 from rigorlab.disclosure.audit.pair_signals import exemplar_free_signals
 from rigorlab.disclosure.audit.quotes import split_sentences
 from rigorlab.disclosure.audit.retrieval import PassageIndex
@@ -55,7 +57,7 @@ FRAMEWORKS = ("ddt", "aad")       # the frameworks of the labelled set
 PAIR_FEATURES = ("sim_disclosed", "sim_vague", "sim_disclosed_top3", "sim_other", "margin", "keyword",
                  "question_overlap", "bm25_relative", "dedicated_heading", "log_with_unit", "log_urls",
                  "log_years", "log_names", "vague_formula", "refuses", "is_table", "is_list",
-                 "number_fit", "names_fit", "log_words")
+                 "number_fit", "names_fit", "log_words", "lexical")
 DOC_FEATURES = ("base_disclosed", "base_vague", "base_confidence", "pair_disclosed", "pair_mentioned",
                 "prior_disclosed", "prior_mentioned")
 PRIOR_PSEUDO = 2.0                # pseudo-counts pulling an indicator's rate towards the overall rate
@@ -154,6 +156,7 @@ class ExemplarModel:
     meta: dict[str, Any] = field(default_factory=dict)
     thresholds: tuple[float, float] = (0.5, 0.5)   # cuts on P(disclosed), P(mentioned)
     sure: dict[str, float] | None = None    # margin at which findings count as sure, and its training figures
+    lexical: LexicalScorers | None = None   # per-indicator word weights (`lexical.py`), the `lexical` pair feature
     dense: bool = False                     # pair rows end with `dense.DENSE_FEATURES` (needs `encoder`)
     encoder: DenseEncoder | None = field(default=None, repr=False, compare=False)
 
@@ -181,13 +184,15 @@ class ExemplarModel:
     def pair_block(self, doc: Document, prepared: list[PreparedIndicator],
                    exclude: np.ndarray | None = None, index: PassageIndex | None = None,
                    cache: dict[str, Any] | None = None,
-                   stats: Callable[[int], PassageStats] | None = None) -> PairBlock:
+                   stats: Callable[[int], PassageStats] | None = None,
+                   lexical: LexicalScorers | None = None) -> PairBlock:
         """Pair features for every covered indicator of `prepared` against every usable passage.
         `exclude`: exemplar rows to ignore (a training document never sees its own family's);
         `cache`: a dict kept across calls on the same documents (training), for the parts that do not
         depend on the exemplars (retrieval index and signals, passage statistics, tokens);
         `index`, `stats`: the rule judge's index and per-passage statistics of this document
-        (`judge.DocumentJudge`), reused instead of recomputed."""
+        (`judge.DocumentJudge`), reused instead of recomputed; `lexical`: scorers to use instead of the
+        model's own (training: scorers fitted without this document's fold)."""
         usable_idx = [j for j, p in enumerate(doc.passages) if p.kind != "code"]
         passages = [doc.passages[j] for j in usable_idx]
         preps = [p for p in prepared if self.covers(p.framework, p.indicator.id)]
@@ -202,6 +207,8 @@ class ExemplarModel:
                 cache[key] = (retrieval, common, toks)
         P = self.vectoriser.from_tokens(toks)
         S = (P @ self.exemplars.T).toarray()
+        scorers = lexical if lexical is not None else self.lexical
+        lex = scorers.scores(P) if scorers is not None else {}
         if exclude is not None and exclude.any():
             S[:, exclude] = 0.0
         # the best similarity to any exemplar, and to the second-best indicator, for the "other" feature
@@ -227,7 +234,8 @@ class ExemplarModel:
             fit_n = prep.profile.asks_number * common[:, 0]
             fit_names = prep.profile.asks_names * (common[:, 3] + common[:, 1])
             rows[iid] = np.column_stack([sd, sv, sd3, other, np.maximum(sd, sv) - other, kw, qo, bm, ded,
-                                         common[:, :8], fit_n, fit_names, common[:, 8]])
+                                         common[:, :8], fit_n, fit_names, common[:, 8],
+                                         lex.get(iid, np.zeros(len(passages)))])
         if self.dense:
             extra = self._dense_rows(doc, passages, preps, exclude, cache)
             rows = {i: np.column_stack([r, extra[i]]) for i, r in rows.items()}
@@ -373,6 +381,7 @@ class ExemplarModel:
             "doc_heads": {k: h.to_json() for k, h in self.doc_heads.items()},
             "thresholds": {"disclosed": self.thresholds[0], "mentioned": self.thresholds[1]},
             **({"sure": self.sure} if self.sure is not None else {}),
+            **({"lexical": self.lexical.to_json()} if self.lexical is not None else {}),
             "priors": {k: [round(a, 10), round(b, 10)] for k, (a, b) in sorted(self.priors.items())},
             "overall": [round(self.overall[0], 10), round(self.overall[1], 10)],
             "vocab": vocab, "idf": r(self.vectoriser.idf),
@@ -403,6 +412,7 @@ class ExemplarModel:
             thresholds=(float(data.get("thresholds", {}).get("disclosed", 0.5)),
                         float(data.get("thresholds", {}).get("mentioned", 0.5))),
             sure={k: float(v) for k, v in data["sure"].items()} if data.get("sure") else None,
+            lexical=LexicalScorers.from_json(data.get("lexical", {}), len(vec.vocab)),
             meta=dict(data.get("meta", {})), dense=dense, encoder=encoder)
 
 

@@ -26,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 from rigorlab.disclosure.audit.classifier import fit_logistic
 from rigorlab.disclosure.audit.dense import DenseEncoder
@@ -42,8 +43,11 @@ from rigorlab.disclosure.audit.exemplars import (
     level_margin,
     passage_text,
     tokens,
+    usable_passages,
 )
 from rigorlab.disclosure.audit.judge import Finding, PreparedIndicator, prepare
+from rigorlab.disclosure.audit.lexical import C as LEXICAL_C
+from rigorlab.disclosure.audit.lexical import LexicalScorers, fit_lexical
 from rigorlab.disclosure.audit.sure import choose_margin
 from rigorlab.disclosure.audit.labelset import Label, cohen_kappa, default_root, load_labels, load_sources
 from rigorlab.errors import UserError
@@ -142,10 +146,18 @@ def fit(train_docs: list[str], labels: dict[str, dict[str, Label]], documents: d
                           ex_text=ex_text, priors=priors, overall=overall, dense=encoder is not None,
                           encoder=encoder)
     fam_arr = np.asarray(ex_fam)
-    blocks, targets = {}, {}
-    for d in train_docs:
-        blocks[d] = model.pair_block(documents[d], prepared, exclude=fam_arr == families[d], cache=cache)
-        targets[d] = pair_targets(documents[d], blocks[d].passages, labels[d])
+    fams = sorted({families[d] for d in train_docs})
+    fold_of = {f: k % INNER_FOLDS for k, f in enumerate(fams)}      # families dealt round-robin
+    # the lexical scorers (`lexical.py`): a training document's `lexical` column comes from scorers
+    # fitted without its fold, as the doc stage's rows below; the model keeps scorers fitted on all
+    targets = {d: pair_targets(documents[d], usable_passages(documents[d]), labels[d]) for d in train_docs}
+    tfidf = {d: vec([passage_text(p.text, p.heading_path[-1] if p.heading_path else "")
+                     for p in usable_passages(documents[d])]) for d in train_docs}
+    model.lexical = lexical_scorers(train_docs, tfidf, targets)
+    by_fold = {k: lexical_scorers([d for d in train_docs if fold_of[families[d]] != k], tfidf, targets)
+               for k in sorted(set(fold_of.values()))}
+    blocks = {d: model.pair_block(documents[d], prepared, exclude=fam_arr == families[d], cache=cache,
+                                  lexical=by_fold[fold_of[families[d]]]) for d in train_docs}
 
     def pair_data(docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         X = [blocks[d].rows[i] for d in docs for i in sorted(blocks[d].rows)]
@@ -162,8 +174,6 @@ def fit(train_docs: list[str], labels: dict[str, dict[str, Label]], documents: d
     Xp, yd, ym = pair_data(train_docs)
     model.pair_heads = _fit_heads(Xp, yd, ym, l2)
     rows, dd, dm = [], [], []
-    fams = sorted({families[d] for d in train_docs})
-    fold_of = {f: k % INNER_FOLDS for k, f in enumerate(fams)}      # families dealt round-robin
     for fold in range(min(INNER_FOLDS, len(fams))):
         inner_docs = [d for d in train_docs if fold_of[families[d]] != fold]
         held = [d for d in train_docs if fold_of[families[d]] == fold]
@@ -188,8 +198,22 @@ def fit(train_docs: list[str], labels: dict[str, dict[str, Label]], documents: d
                   "pair_rows": int(len(Xp)), "doc_rows": len(rows), "disclosed": int(sum(dd)),
                   "mentioned": int(sum(dm)), "l2": l2,
                   "thresholds": "chosen on the cross-fitted rows (choose_thresholds)",
-                  "sure": "the smallest margin at which the cross-fitted rows reach the targets (choose_sure_margin)"}
+                  "sure": "the smallest margin at which the cross-fitted rows reach the targets (choose_sure_margin)",
+                  "lexical": f"{len(model.lexical.indicators)} indicators' word weights (lexical.py, C={LEXICAL_C}); "
+                             "training rows scored by weights fitted without their fold"}
     return model
+
+
+def lexical_scorers(docs: list[str], tfidf: dict[str, sparse.csr_matrix], targets: dict[str, dict[str, np.ndarray]]
+                    ) -> LexicalScorers:
+    """`lexical.fit_lexical` on the usable passages of `docs` (no documents: no scorers)."""
+    width = next(iter(tfidf.values())).shape[1] if tfidf else 0
+    docs = [d for d in docs if tfidf[d].shape[0]]
+    if not docs:
+        return LexicalScorers.empty(width)
+    inds = sorted({i for d in docs for i in targets[d]})
+    y = {i: np.concatenate([targets[d].get(i, np.zeros(tfidf[d].shape[0], dtype=int)) for d in docs]) for i in inds}
+    return fit_lexical(sparse.vstack([tfidf[d] for d in docs]).tocsr(), y)
 
 
 def choose_thresholds(pd: np.ndarray, pm: np.ndarray, disclosed: np.ndarray, mentioned: np.ndarray
@@ -274,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"train_exemplars: error: {exc}", file=sys.stderr)
         return 2
-    atomic_write_text(args.out, json.dumps(model.to_json(), indent=1, sort_keys=False) + "\n")
+    atomic_write_text(args.out, json.dumps(model.to_json(), separators=(",", ":")) + "\n")   # compact: the word weights are long
     m = model.meta
     print(f"wrote {args.out} ({m['documents']} documents, {m['exemplars']} exemplars, {m['pair_rows']} pairs)")
     return 0
