@@ -49,8 +49,8 @@ class LexicalScorers:
 
     def to_json(self) -> dict[str, Any]:
         """indicator -> {"bias", "weights": one per vocabulary column, in its order}."""
-        W = self.weights
-        return {ind: {"bias": round(float(self.bias[k]), DIGITS), "weights": [round(float(v), DIGITS) for v in W[:, k]]}
+        return {ind: {"bias": round(float(self.bias[k]), DIGITS),
+                      "weights": [round(float(v), DIGITS) for v in self.weights[:, k]]}
                 for k, ind in enumerate(self.indicators)}
 
     @classmethod
