@@ -56,7 +56,8 @@ if not (CACHE_DIR / "emb.pkl").is_file():
     build_cache()
 from dataclasses import replace
 from rigorlab.disclosure.audit.classifier import fit_logistic, _sigmoid
-from rigorlab.disclosure.audit.exemplars import ExemplarModel, Head, Vectoriser, passage_text, tokens, PAIR_FEATURES
+from rigorlab.disclosure.audit.exemplars import ExemplarModel, Head, PAIR_FEATURES
+from rigorlab.disclosure.audit.tfidf import Vectoriser, passage_text, tokens
 from rigorlab.disclosure.audit.train_exemplars import _priors, pair_targets, heading_of, prepared_ddt_aad, MIN_SIMILARITY
 from eval_cards import figures, bootstrap
 

@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from rigorlab.disclosure.audit import text as T
 from rigorlab.disclosure.audit.classifier import _sigmoid
 from rigorlab.disclosure.audit.dense import DENSE_FEATURES, DenseEncoder, dense_columns
 from rigorlab.disclosure.audit.document import Document, Passage
@@ -50,6 +49,7 @@ from rigorlab.disclosure.audit.pair_signals import exemplar_free_signals
 from rigorlab.disclosure.audit.quotes import split_sentences
 from rigorlab.disclosure.audit.retrieval import PassageIndex
 from rigorlab.disclosure.audit.sure import logit as _logit
+from rigorlab.disclosure.audit.tfidf import Vectoriser, passage_text
 
 MODEL_PATH = Path(__file__).resolve().parent / "exemplar_model.json"
 DENSE_MODEL_PATH = Path(__file__).resolve().parent / "exemplar_model_dense.json"   # with `dense.py` columns
@@ -63,48 +63,9 @@ DOC_FEATURES = ("base_disclosed", "base_vague", "base_confidence", "pair_disclos
 PRIOR_PSEUDO = 2.0                # pseudo-counts pulling an indicator's rate towards the overall rate
 
 
-def tokens(text: str) -> list[str]:
-    """Content tokens with every number folded to '<n>': exemplars teach the form, not the value."""
-    return ["<n>" if t[0].isdigit() else t for t in T.tokenize(text)]
-
-
-def passage_text(text: str, heading: str) -> str:
-    """A passage as the exemplars see it: its innermost heading, then its text."""
-    return f"{heading}\n{text}"
-
-
 def usable_passages(doc: Document) -> list[Passage]:
     """Passages that can be evidence (code blocks never are, as in the rule judge)."""
     return [p for p in doc.passages if p.kind != "code"]
-
-
-@dataclass
-class Vectoriser:
-    """Sublinear TF-IDF over a fixed vocabulary, rows L2-normalised."""
-
-    vocab: dict[str, int]
-    idf: np.ndarray
-
-    def __call__(self, texts: list[str]) -> sparse.csr_matrix:
-        return self.from_tokens([tokens(t) for t in texts])
-
-    def from_tokens(self, token_lists: list[list[str]]) -> sparse.csr_matrix:
-        """As `__call__`, for texts already turned into `tokens` (all rows counted in one pass)."""
-        get = self.vocab.get
-        rows: list[int] = []
-        cols: list[int] = []
-        for i, toks in enumerate(token_lists):
-            ks = [k for k in map(get, toks) if k is not None]
-            cols += ks
-            rows += [i] * len(ks)
-        n, width = len(token_lists), len(self.vocab)
-        if not cols:
-            return sparse.csr_matrix((n, width))
-        key, counts = np.unique(np.asarray(rows, dtype=np.int64) * width + np.asarray(cols), return_counts=True)
-        r, c = key // width, key % width
-        v = (1.0 + np.log(counts)) * self.idf[c]
-        v /= np.sqrt(np.bincount(r, weights=v * v, minlength=n))[r]
-        return sparse.csr_matrix((v, (r, c)), shape=(n, width))
 
 
 @dataclass

@@ -34,7 +34,7 @@ DIGITS = 4              # weights are stored rounded to this many decimals
 
 @dataclass
 class LexicalScorers:
-    """One linear scorer per indicator over a `exemplars.Vectoriser`'s columns."""
+    """One linear scorer per indicator over a `tfidf.Vectoriser`'s columns."""
 
     indicators: list[str]
     weights: np.ndarray                 # (vocab, len(indicators)), dense: a sparse row times it is fastest

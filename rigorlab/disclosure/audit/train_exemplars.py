@@ -38,17 +38,15 @@ from rigorlab.disclosure.audit.exemplars import (
     PRIOR_PSEUDO,
     ExemplarModel,
     Head,
-    Vectoriser,
     cut_levels,
     level_margin,
-    passage_text,
-    tokens,
     usable_passages,
 )
 from rigorlab.disclosure.audit.judge import Finding, PreparedIndicator, prepare
 from rigorlab.disclosure.audit.lexical import C as LEXICAL_C
 from rigorlab.disclosure.audit.lexical import LexicalScorers, fit_lexical
 from rigorlab.disclosure.audit.sure import choose_margin
+from rigorlab.disclosure.audit.tfidf import Vectoriser, passage_text, tokens
 from rigorlab.disclosure.audit.labelset import Label, cohen_kappa, default_root, load_labels, load_sources
 from rigorlab.errors import UserError
 from rigorlab.io import atomic_write_text
