@@ -148,9 +148,10 @@ def fit(train_docs: list[str], labels: dict[str, dict[str, Label]], documents: d
     fold_of = {f: k % INNER_FOLDS for k, f in enumerate(fams)}      # families dealt round-robin
     # the lexical scorers (`lexical.py`): a training document's `lexical` column comes from scorers
     # fitted without its fold, as the doc stage's rows below; the model keeps scorers fitted on all
-    targets = {d: pair_targets(documents[d], usable_passages(documents[d]), labels[d]) for d in train_docs}
-    tfidf = {d: vec([passage_text(p.text, p.heading_path[-1] if p.heading_path else "")
-                     for p in usable_passages(documents[d])]) for d in train_docs}
+    usable = {d: usable_passages(documents[d]) for d in train_docs}
+    targets = {d: pair_targets(documents[d], usable[d], labels[d]) for d in train_docs}
+    tfidf = {d: vec([passage_text(p.text, p.heading_path[-1] if p.heading_path else "") for p in usable[d]])
+             for d in train_docs}
     model.lexical = lexical_scorers(train_docs, tfidf, targets)
     by_fold = {k: lexical_scorers([d for d in train_docs if fold_of[families[d]] != k], tfidf, targets)
                for k in sorted(set(fold_of.values()))}
