@@ -63,9 +63,14 @@ DOC_FEATURES = ("base_disclosed", "base_vague", "base_confidence", "pair_disclos
 PRIOR_PSEUDO = 2.0                # pseudo-counts pulling an indicator's rate towards the overall rate
 
 
+def usable_indices(doc: Document) -> list[int]:
+    """Indices of the passages that can be evidence (code blocks never are, as in the rule judge)."""
+    return [j for j, p in enumerate(doc.passages) if p.kind != "code"]
+
+
 def usable_passages(doc: Document) -> list[Passage]:
-    """Passages that can be evidence (code blocks never are, as in the rule judge)."""
-    return [p for p in doc.passages if p.kind != "code"]
+    """The passages of `usable_indices`, in order."""
+    return [doc.passages[j] for j in usable_indices(doc)]
 
 
 @dataclass
@@ -154,7 +159,7 @@ class ExemplarModel:
         `index`, `stats`: the rule judge's index and per-passage statistics of this document
         (`judge.DocumentJudge`), reused instead of recomputed; `lexical`: scorers to use instead of the
         model's own (training: scorers fitted without this document's fold)."""
-        usable_idx = [j for j, p in enumerate(doc.passages) if p.kind != "code"]
+        usable_idx = usable_indices(doc)
         passages = [doc.passages[j] for j in usable_idx]
         preps = [p for p in prepared if self.covers(p.framework, p.indicator.id)]
         if not passages or not preps:
