@@ -42,7 +42,7 @@ from scipy import sparse
 from rigorlab.disclosure.audit.classifier import _sigmoid
 from rigorlab.disclosure.audit.dense import DENSE_FEATURES, DenseEncoder, dense_columns
 from rigorlab.disclosure.audit.document import Document, Passage
-from rigorlab.disclosure.audit.features import PassageStats, passage_stats
+from rigorlab.disclosure.audit.features import PassageStats
 from rigorlab.disclosure.audit.judge import DocumentJudge, Finding, PreparedIndicator
 from rigorlab.disclosure.audit.lexical import LexicalScorers
 from rigorlab.disclosure.audit.pair_signals import exemplar_free_signals
@@ -104,6 +104,7 @@ class PairBlock:
 
     passages: list[Passage]
     rows: dict[str, np.ndarray]                     # indicator id -> (n_passages, len(PAIR_FEATURES))
+    indices: list[int] | None = None                # each row's passage index in the document
 
 
 @dataclass
@@ -147,6 +148,22 @@ class ExemplarModel:
             got = self.__dict__["_cols"] = {k: np.asarray(v) for k, v in tmp.items()}
         return got
 
+    def _covered(self, prepared: list[PreparedIndicator]) -> list[PreparedIndicator]:
+        """The prepared indicators this model covers; remembered for the last list seen (an Auditor
+        passes the same list for every document)."""
+        got = self.__dict__.get("_covered_for")
+        if got is None or got[0] is not prepared or got[1] != len(prepared):
+            got = self.__dict__["_covered_for"] = (
+                prepared, len(prepared), [p for p in prepared if self.covers(p.framework, p.indicator.id)])
+        return got[2]
+
+    def _indicator_ids(self) -> list[str]:
+        """The indicators that have exemplars, sorted (once per model)."""
+        got = self.__dict__.get("_ind_ids")
+        if got is None:
+            got = self.__dict__["_ind_ids"] = sorted(set(self.ex_indicator))
+        return got
+
     def pair_block(self, doc: Document, prepared: list[PreparedIndicator],
                    exclude: np.ndarray | None = None, index: PassageIndex | None = None,
                    cache: dict[str, Any] | None = None,
@@ -161,9 +178,9 @@ class ExemplarModel:
         model's own (training: scorers fitted without this document's fold)."""
         usable_idx = usable_indices(doc)
         passages = [doc.passages[j] for j in usable_idx]
-        preps = [p for p in prepared if self.covers(p.framework, p.indicator.id)]
+        preps = self._covered(prepared)
         if not passages or not preps:
-            return PairBlock(passages, {})
+            return PairBlock(passages, {}, usable_idx)
         key = doc.path
         if cache is not None and key in cache:
             retrieval, common, toks = cache[key]
@@ -177,35 +194,44 @@ class ExemplarModel:
         lex = scorers.scores(P) if scorers is not None else {}
         if exclude is not None and exclude.any():
             S[:, exclude] = 0.0
-        # the best similarity to any exemplar, and to the second-best indicator, for the "other" feature
+        # per indicator, the best similarity to its disclosed and to its vague exemplars; the best over
+        # both (its "any") and the second-best indicator's give the "other" feature. Exemplars are rows
+        # of the transposed product, so each indicator's are gathered as contiguous rows.
         cols = self._columns()
-        ind_ids = sorted({i for i in self.ex_indicator})
-        per_ind = np.stack([S[:, cols[(i, "any")]].max(axis=1) for i in ind_ids], axis=1)   # (n, n_ind)
+        ind_ids = self._indicator_ids()
+        ST = np.ascontiguousarray(S.T)                                  # (n_exemplars, n)
+        zeros = np.zeros(len(passages))
+        best: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for i in ind_ids:
+            d_cols, v_cols = cols.get((i, "disclosed")), cols.get((i, "vague"))
+            best[i] = (ST[d_cols].max(axis=0) if d_cols is not None else zeros,
+                       ST[v_cols].max(axis=0) if v_cols is not None else zeros)
+        # (similarities are >= 0, so the max of the two maxima is the max over all its exemplars)
+        per_ind = np.stack([np.maximum(*best[i]) for i in ind_ids], axis=1)   # (n, n_ind)
         order = np.sort(per_ind, axis=1)
-        top1, top2 = order[:, -1], (order[:, -2] if per_ind.shape[1] > 1 else np.zeros(len(passages)))
+        top1, top2 = order[:, -1], (order[:, -2] if per_ind.shape[1] > 1 else zeros)
         pos = {i: k for k, i in enumerate(ind_ids)}
         rows: dict[str, np.ndarray] = {}
         for prep in preps:
             iid = prep.indicator.id
-            d_cols, v_cols = cols.get((iid, "disclosed")), cols.get((iid, "vague"))
-            sd = S[:, d_cols].max(axis=1) if d_cols is not None else np.zeros(len(passages))
-            sv = S[:, v_cols].max(axis=1) if v_cols is not None else np.zeros(len(passages))
+            d_cols = cols.get((iid, "disclosed"))
+            sd, sv = best.get(iid, (zeros, zeros))
             if d_cols is not None and len(d_cols) >= 3:
-                sd3 = -np.sort(-S[:, d_cols], axis=1)[:, :3].mean(axis=1)
+                sd3 = -np.sort(-ST[d_cols], axis=0)[:3].mean(axis=0)
             else:
                 sd3 = sd
-            own = per_ind[:, pos[iid]] if iid in pos else np.zeros(len(passages))
+            own = per_ind[:, pos[iid]] if iid in pos else zeros
             other = np.where(own >= top1, top2, top1)
             kw, qo, bm, ded = retrieval[iid].T
             fit_n = prep.profile.asks_number * common[:, 0]
             fit_names = prep.profile.asks_names * (common[:, 3] + common[:, 1])
             rows[iid] = np.column_stack([sd, sv, sd3, other, np.maximum(sd, sv) - other, kw, qo, bm, ded,
                                          common[:, :8], fit_n, fit_names, common[:, 8],
-                                         lex.get(iid, np.zeros(len(passages)))])
+                                         lex.get(iid, zeros)])
         if self.dense:
             extra = self._dense_rows(doc, passages, preps, exclude, cache)
             rows = {i: np.column_stack([r, extra[i]]) for i, r in rows.items()}
-        return PairBlock(passages, rows)
+        return PairBlock(passages, rows, usable_idx)
 
     def _dense_rows(self, doc: Document, passages: list[Passage], preps: list[PreparedIndicator],
                     exclude: np.ndarray | None, cache: dict[str, Any] | None) -> dict[str, np.ndarray]:
@@ -285,7 +311,7 @@ class ExemplarModel:
             if got is None:
                 out.append(f)
                 continue
-            g = self._refined(doc, block, f, *got)
+            g = self._refined(doc, block, f, *got, rules=rules)
             out.append(replace(g, sure=self.is_sure(g.level, got[2], got[3])))
         return out
 
@@ -297,15 +323,17 @@ class ExemplarModel:
         return level_margin(level, pd, pm, *self.thresholds) >= self.sure["margin"]
 
     def _refined(self, doc: Document, block: PairBlock, f: Finding, level: str, best: tuple[int, int],
-                 pd: float, pm: float) -> Finding:
-        """One finding with the layer's level, evidence and reason."""
+                 pd: float, pm: float, rules: DocumentJudge) -> Finding:
+        """One finding with the layer's level, evidence and reason (`rules`: this document's rule judge,
+        whose passage statistics and sentence splits are reused)."""
         probs = f"P(disclosed) {pd:.2f}, P(mentioned) {pm:.2f}"
         if level == f.level or (f.level == "absent" and f.evidence):
             # (the rule judge's only "absent" with evidence is an explicit refusal, "we do not disclose
             # ...", which the guidelines call absent (rule 4), whatever the regression says)
             return f
         jd, jm = best
-        if level == "disclosed" and passage_stats(block.passages[jd].text).formula:
+        at = block.indices if block.indices is not None else usable_indices(doc)   # block row -> doc passage
+        if level == "disclosed" and rules.stats(at[jd]).formula:
             # the frameworks' own definition (FRAMEWORKS.md): a vague formula with no number, link,
             # date or name is never a disclosure, whatever the regression says
             if f.level == "vague":
@@ -316,15 +344,18 @@ class ExemplarModel:
                            reason=f"learned layer: nothing reads like this indicator's labelled evidence ({probs})")
         if f.evidence and f.level == "disclosed":         # a downgrade keeps the rule judge's quote
             return replace(f, level=level, reason=f"learned layer: {level} ({probs}; rule judge: {f.level})")
-        passage = block.passages[jd if level == "disclosed" else jm]
-        return replace(f, level=level, evidence=self._best_sentence(passage.text, f.id, level),
+        j = jd if level == "disclosed" else jm
+        passage = block.passages[j]
+        sents = [s[0] for s in rules.sentences(at[j])]
+        return replace(f, level=level, evidence=self._best_sentence(passage.text, f.id, level, sents),
                        location=passage.location(doc.path),
                        reason=f"learned layer: reads like labelled {level} evidence of {f.id} "
                               f"({probs}; rule judge: {f.level})")
 
-    def _best_sentence(self, text: str, indicator: str, level: str) -> str:
-        """The passage's sentence closest to the indicator's exemplars of `level`."""
-        sents = [s[0] for s in split_sentences(text)] or [text]
+    def _best_sentence(self, text: str, indicator: str, level: str, sentences: list[str] | None = None) -> str:
+        """The passage's sentence closest to the indicator's exemplars of `level` (`sentences`: the
+        passage's `split_sentences`, where the caller has them)."""
+        sents = (sentences if sentences is not None else [s[0] for s in split_sentences(text)]) or [text]
         cols = self._columns().get((indicator, level if level != "absent" else "any"))
         if cols is None or len(sents) == 1:
             return sents[0][:320]
