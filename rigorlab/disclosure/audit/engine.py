@@ -135,8 +135,9 @@ class Auditor:
                  dense: bool = False) -> None:
         """`exemplars`: apply the learned exemplar layer (`exemplars.py`) to the indicators it was trained
         on (DDT, AAD); on by default: on held-out documents of new families it raises agreement with
-        people over the rules alone (fitted on 255, on 14 such documents: kappa +0.367, paired bootstrap
-        95% CI [+0.288, +0.440], three-level accuracy +0.115 [+0.077, +0.155]; fitted on 128, on 92:
+        people over the rules alone (fitted on 269, on 14 such documents: kappa +0.285, paired bootstrap
+        95% CI [+0.194, +0.355], three-level accuracy +0.112 [+0.074, +0.144]; fitted on 255, on 14
+        others: +0.367 [+0.288, +0.440]; fitted on 128, on 92:
         +0.228 [+0.191, +0.263]; benchmarks/eval_cards.py --holdout) for a few percent more CPU;
         `dense`: the layer with sentence-embedding columns (`dense.py`; needs rigorlab[embeddings]; about
         20x the CPU time for kappa +0.003 [-0.013, +0.016] over the default layer, leave-one-family-out
