@@ -42,6 +42,7 @@ import json
 import os
 import re
 import sys
+from difflib import SequenceMatcher
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -91,11 +92,22 @@ def rows_of(docs: list[str], labels: dict, findings: dict) -> list[tuple[str, st
 _LABEL_LINE = re.compile(r"\(line (\d+)\)$")
 
 
+def quote_overlaps(quote: str, people: str, least: int = 30) -> bool:
+    """The auditor's quote and people's share a run of at least `least` characters (or all of
+    people's quote, when it is shorter), white space and case folded, a trailing ellipsis dropped."""
+    a, b = (re.sub(r"\s+", " ", t.replace("\u2026", "")).strip().lower() for t in (quote, people))
+    if not a or not b:
+        return False
+    m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    return m.size >= min(least, len(b))
+
+
 def evidence_at_quote(docs: list[str], labels: dict, findings: dict, what: str = "") -> dict:
     """Of the items both people and the auditor call mentioned (disclosed or vague), how often the
-    auditor's evidence passage holds the lines people quoted: a lower bound on "the quote is right",
-    since a document may say the same thing in two places. Printed and returned."""
-    hits = total = 0
+    auditor's evidence passage holds the lines people quoted, and how often its quote overlaps
+    people's (`quote_overlaps`): lower bounds on "the quote is right", since a document may say the
+    same thing in two places. Printed and returned."""
+    hits = total = same = 0
     for d in docs:
         for f in findings[d]:
             lab = labels[d][f.id]
@@ -106,10 +118,12 @@ def evidence_at_quote(docs: list[str], labels: dict, findings: dict, what: str =
             a, b = f.location["lines"]
             total += 1
             hits += a <= first + lab.quote.count("\n") and first <= b
+            same += quote_overlaps(f.evidence, lab.quote)
     share = hits / total if total else 0.0
     print(f"evidence{what}: where both say mentioned, the auditor quotes the passage people quoted in {hits} "
-          f"of {total} items ({share:.2f})")
-    return {"at_quote": hits, "items": total, "share": round(share, 4)}
+          f"of {total} items ({share:.2f}); its quote overlaps people's in {same} ({same / max(total, 1):.2f})")
+    return {"at_quote": hits, "items": total, "share": round(share, 4), "quote_overlaps": same,
+            "quote_share": round(same / total, 4) if total else 0.0}
 
 
 def sure_figures(docs: list[str], labels: dict, findings: dict, what: str = "") -> dict:

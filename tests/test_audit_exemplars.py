@@ -111,19 +111,25 @@ def test_evidence_at_quote_counts_the_passage_people_quoted():
     ec = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ec)
 
-    def f(i, level, lines):
-        return Finding("d", "ddt", i, i, "", 1.0, level, "q" if lines else "",
+    def f(i, level, lines, quote="q"):
+        return Finding("d", "ddt", i, i, "", 1.0, level, quote if lines else "",
                        {"file": "d", "heading": "", "lines": list(lines)} if lines else None)
 
-    labels = {"d": {"A": Label("ddt", "A", "disclosed", "x", "H (line 10)"),
+    said = "The model was trained on 2T tokens of filtered web text and code."
+    labels = {"d": {"A": Label("ddt", "A", "disclosed", said, "H (line 10)"),
                     "B": Label("ddt", "B", "vague", "x\ny", "H (line 19)"),       # spans 19-20
                     "C": Label("ddt", "C", "disclosed", "x", "H (line 30)"),
                     "D": Label("ddt", "D", "absent", "", ""),
                     "E": Label("ddt", "E", "vague", "x", "H (line 50)")}}
-    found = {"d": [f("A", "disclosed", (8, 12)), f("B", "vague", (20, 22)), f("C", "vague", (31, 33)),
+    # A: the right passage and a quote sharing 30+ characters with people's (case and spaces folded);
+    # B: the right passage, another sentence; C: the wrong passage, a quote holding all of people's short one
+    found = {"d": [f("A", "disclosed", (8, 12), "Data: the model was trained   on 2T tokens of filtered web\u2026"),
+                   f("B", "vague", (20, 22), "Something else entirely."), f("C", "vague", (31, 33), "see x"),
                    f("D", "disclosed", (1, 1)), f("E", "absent", ())]}
     got = ec.evidence_at_quote(["d"], labels, found)
-    assert got == {"at_quote": 2, "items": 3, "share": round(2 / 3, 4)}
+    assert got == {"at_quote": 2, "items": 3, "share": round(2 / 3, 4), "quote_overlaps": 2,
+                   "quote_share": round(2 / 3, 4)}
+    assert ec.quote_overlaps("trained on 2T tokens of filtered", said) and not ec.quote_overlaps("2T tokens", said)
 
 
 def test_bad_label_file_is_one_sentence(tmp_path):

@@ -61,3 +61,16 @@ def test_shipped_layer_scores_a_licence_sentence_as_licence_evidence():
              "Acknowledgements\nWe thank our colleagues for helpful discussions and the reviewers for comments."]
     s = model.lexical.scores(model.vectoriser(texts))["DDT-5.1"]
     assert s[0] > s[1] + 2.0
+
+
+def test_one_indicator_score_equals_its_column_of_all_scores():
+    """`score(P, indicator)` (the sentence choice asks for one indicator) is exactly that indicator's
+    column of `scores(P)`; an indicator without a scorer gives None."""
+    model = load_exemplar_model()
+    V = model.vectoriser(["The data is licensed under CC BY 4.0.", "We pre-train on 14.8 trillion tokens.",
+                          "Contact us at help@example.org."])
+    every = model.lexical.scores(V)
+    assert len(every) >= 40
+    for ind, col in every.items():
+        assert np.array_equal(model.lexical.score(V, ind), col)
+    assert model.lexical.score(V, "NOT-AN-INDICATOR") is None

@@ -47,6 +47,19 @@ class LexicalScorers:
         S = np.asarray(P @ self.weights) + self.bias
         return {i: S[:, k] for k, i in enumerate(self.indicators)}
 
+    def score(self, P: sparse.csr_matrix, indicator: str) -> np.ndarray | None:
+        """The logit of each row of `P` for one indicator (None: it has no scorer)."""
+        col = self.__dict__.get("_col")
+        if col is None:
+            col = self.__dict__["_col"] = {i: k for k, i in enumerate(self.indicators)}
+        k = col.get(indicator)
+        if k is None:
+            return None
+        w = self.__dict__.setdefault("_w_cols", {}).get(k)
+        if w is None:                   # the column, contiguous, once per indicator
+            w = self.__dict__["_w_cols"][k] = np.ascontiguousarray(self.weights[:, k])
+        return np.asarray(P @ w).ravel() + self.bias[k]
+
     def to_json(self) -> dict[str, Any]:
         """indicator -> {"bias", "weights": one per vocabulary column, in its order}."""
         return {ind: {"bias": round(float(self.bias[k]), DIGITS),
