@@ -46,7 +46,6 @@ from rigorlab.disclosure.audit.features import PassageStats
 from rigorlab.disclosure.audit.judge import DocumentJudge, Finding, PreparedIndicator
 from rigorlab.disclosure.audit.lexical import LexicalScorers
 from rigorlab.disclosure.audit.pair_signals import exemplar_free_signals
-from rigorlab.disclosure.audit.quotes import split_sentences
 from rigorlab.disclosure.audit.retrieval import PassageIndex
 from rigorlab.disclosure.audit.sure import logit as _logit
 from rigorlab.disclosure.audit.tfidf import Vectoriser, passage_text
@@ -104,8 +103,8 @@ class PairBlock:
 
     passages: list[Passage]
     rows: dict[str, np.ndarray]                     # indicator id -> (n_passages, len(PAIR_FEATURES))
-    indices: list[int] | None = None                # each row's passage index in the document
-    sentences: dict[int, tuple[list[str], sparse.csr_matrix]] = field(default_factory=dict, repr=False)
+    indices: list[int]                              # each row's passage index in the document
+    sentences: dict[int, tuple[list[str], sparse.csr_matrix | None]] = field(default_factory=dict, repr=False)
     # (a passage's sentences and their TF-IDF rows, once per passage: several indicators quote one)
 
 
@@ -340,7 +339,7 @@ class ExemplarModel:
             # ...", which the guidelines call absent (rule 4), whatever the regression says
             return f
         jd, jm = best
-        at = block.indices if block.indices is not None else usable_indices(doc)   # block row -> doc passage
+        at = block.indices                                  # block row -> document passage
         if level == f.level:
             if level == "absent" or not f.evidence:
                 return f
@@ -377,33 +376,25 @@ class ExemplarModel:
         if got is None:
             sents = [s[0] for s in rules.sentences(at[j])] or [passage.text]
             got = block.sentences[j] = (sents, self.vectoriser(sents) if len(sents) > 1 else None)
-        return replace(f, level=level, evidence=self._best_sentence(passage.text, f.id, level, *got),
+        return replace(f, level=level, evidence=self._best_sentence(f.id, level, *got),
                        location=location, reason=reason)
 
-    def _best_sentence(self, text: str, indicator: str, level: str, sentences: list[str] | None = None,
-                       rows: sparse.csr_matrix | None = None) -> str:
-        """The passage's sentence closest to the indicator's exemplars of `level`, plus a tenth of its
-        `lexical` logit (`sentences`: the passage's `split_sentences`, and `rows` their TF-IDF rows,
-        where the caller has them).
-
-        The word weights break ties the nearest exemplar gets wrong ("671B total parameters" is close
-        to data-size quotes; "pre-trained on 14.8 trillion tokens" has the words that mark them): on
-        the development folds the quote overlaps people's in 0.351 of the items the layer quoted and
-        both call mentioned, against 0.326 by similarity alone (0.348 by the word weights alone)."""
-        sents = (sentences if sentences is not None else [s[0] for s in split_sentences(text)]) or [text]
-        cols = self._columns().get((indicator, level if level != "absent" else "any"))
-        if cols is None or len(sents) == 1:
-            return sents[0][:320]
+    def _best_sentence(self, indicator: str, level: str, sents: list[str], rows: sparse.csr_matrix | None) -> str:
+        """Of a passage's sentences (`rows`: their TF-IDF rows; None for a single sentence), the one
+        closest to the indicator's exemplars of `level`, plus a tenth of its `lexical` logit: on the
+        development folds the quote overlaps people's in 0.351 of the items the layer quoted and both
+        call mentioned, against 0.326 by similarity alone (0.348 by the word weights alone)."""
         key = (indicator, level if level != "absent" else "any")
+        cols = self._columns().get(key)
+        if cols is None or rows is None:
+            return sents[0][:320]
         rows_t = self.__dict__.setdefault("_ex_t", {}).get(key)
         if rows_t is None:           # the indicator's exemplar rows, transposed, once per model
             rows_t = self.__dict__["_ex_t"][key] = self.exemplars[cols].T
-        V = rows if rows is not None else self.vectoriser(sents)
-        score = (V @ rows_t).toarray().max(axis=1)
-        if self.lexical is not None:
-            lex = self.lexical.score(V, indicator)
-            if lex is not None:
-                score = score + lex / 10.0
+        score = (rows @ rows_t).toarray().max(axis=1)
+        lex = self.lexical.score(rows, indicator) if self.lexical is not None else None
+        if lex is not None:
+            score = score + lex / 10.0
         return sents[int(np.argmax(score))][:320]
 
     def to_json(self) -> dict[str, Any]:
