@@ -13,9 +13,10 @@ by Newton's method (`classifier.fit_logistic`: deterministic, no sampling):
    the indicator's learned word weights (`lexical.py`), the retrieval signals
    of `retrieval.py` (keyword phrases, question words, BM25), its heading, and
    its checkable facts (`features.passage_stats`).
-2. Document stage per (document, indicator): the best pair logits, the rule
-   judge's level and confidence, and the indicator's base rates in the labels
-   give P(disclosed) and P(mentioned); the level is disclosed if
+2. Document stage per (document, indicator): the best pair logits, the pooled
+   pair logits (log-sum-exp over the passages: evidence spread over several
+   passages counts), the rule judge's level and confidence, and the
+   indicator's base rates in the labels give P(disclosed) and P(mentioned); the level is disclosed if
    P(disclosed) >= t_d, else vague if P(mentioned) >= t_m, else absent. The two
    cuts are chosen in training on the cross-fitted rows (`train_exemplars.py`):
    t_d maximises kappa of disclosed-vs-not, then t_m three-level accuracy.
@@ -58,7 +59,7 @@ PAIR_FEATURES = ("sim_disclosed", "sim_vague", "sim_disclosed_top3", "sim_other"
                  "log_years", "log_names", "vague_formula", "refuses", "is_table", "is_list",
                  "number_fit", "names_fit", "log_words", "lexical")
 DOC_FEATURES = ("base_disclosed", "base_vague", "base_confidence", "pair_disclosed", "pair_mentioned",
-                "prior_disclosed", "prior_mentioned")
+                "prior_disclosed", "prior_mentioned", "pooled_disclosed", "pooled_mentioned")
 PRIOR_PSEUDO = 2.0                # pseudo-counts pulling an indicator's rate towards the overall rate
 
 
@@ -270,7 +271,8 @@ class ExemplarModel:
             jd, jm = int(np.argmax(ld)), int(np.argmax(lm))
             pd, pm = self.prior_logits(f.id)
             out.append([float(f.level == "disclosed"), float(f.level == "vague"), float(f.confidence),
-                        float(ld[jd]), float(lm[jm]), pd, pm])
+                        float(ld[jd]), float(lm[jm]), pd, pm,
+                        float(np.logaddexp.reduce(ld)), float(np.logaddexp.reduce(lm))])
             best.append((jd, jm))
         return np.asarray(out, dtype=float).reshape(-1, len(DOC_FEATURES)), keep, best
 
