@@ -40,11 +40,12 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from rigorlab.disclosure.audit.classifier import _sigmoid
 from rigorlab.disclosure.audit.dense import DENSE_FEATURES, DenseEncoder, dense_columns
 from rigorlab.disclosure.audit.document import Document, Passage
 from rigorlab.disclosure.audit.features import PassageStats
 from rigorlab.disclosure.audit.judge import DocumentJudge, Finding, PreparedIndicator
+from rigorlab.disclosure.audit.layer_findings import refined_finding
+from rigorlab.disclosure.audit.layer_parts import Head, PairBlock, cut_levels, level_margin
 from rigorlab.disclosure.audit.lexical import LexicalScorers
 from rigorlab.disclosure.audit.pair_signals import exemplar_free_signals
 from rigorlab.disclosure.audit.retrieval import PassageIndex
@@ -71,42 +72,6 @@ def usable_indices(doc: Document) -> list[int]:
 def usable_passages(doc: Document) -> list[Passage]:
     """The passages of `usable_indices`, in order."""
     return [doc.passages[j] for j in usable_indices(doc)]
-
-
-@dataclass
-class Head:
-    """One fitted logistic regression on standardised features."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray
-    bias: float
-
-    def logit(self, X: np.ndarray) -> np.ndarray:
-        return ((X - self.mean) / self.scale) @ self.weights + self.bias
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return _sigmoid(self.logit(X))
-
-    def to_json(self) -> dict[str, Any]:
-        r = lambda a: [round(float(v), 10) for v in a]
-        return {"mean": r(self.mean), "scale": r(self.scale), "weights": r(self.weights), "bias": round(self.bias, 10)}
-
-    @classmethod
-    def from_json(cls, h: dict[str, Any]) -> Head:
-        return cls(np.asarray(h["mean"], float), np.asarray(h["scale"], float), np.asarray(h["weights"], float),
-                   float(h["bias"]))
-
-
-@dataclass
-class PairBlock:
-    """Pair features of one document: per indicator, one row per usable passage."""
-
-    passages: list[Passage]
-    rows: dict[str, np.ndarray]                     # indicator id -> (n_passages, len(PAIR_FEATURES))
-    indices: list[int]                              # each row's passage index in the document
-    sentences: dict[int, tuple[list[str], sparse.csr_matrix | None]] = field(default_factory=dict, repr=False)
-    # (a passage's sentences and their TF-IDF rows, once per passage: several indicators quote one)
 
 
 @dataclass
@@ -314,7 +279,7 @@ class ExemplarModel:
             if got is None:
                 out.append(f)
                 continue
-            g = self._refined(doc, block, f, *got, rules=rules)
+            g = refined_finding(doc, block, f, *got, rules=rules, quoter=self)
             out.append(replace(g, sure=self.is_sure(g.level, got[2], got[3])))
         return out
 
@@ -325,63 +290,7 @@ class ExemplarModel:
             return False
         return level_margin(level, pd, pm, *self.thresholds) >= self.sure["margin"]
 
-    def _refined(self, doc: Document, block: PairBlock, f: Finding, level: str, best: tuple[int, int],
-                 pd: float, pm: float, rules: DocumentJudge) -> Finding:
-        """One finding with the layer's level, evidence and reason (`rules`: this document's rule judge,
-        whose passage statistics and sentence splits are reused).
-
-        Where the layer gives a mentioned level, its quote comes from the passage it ranked first for
-        that level, also where it agrees with the rule judge or lowers its "disclosed" to "vague": on
-        the development folds that passage held people's quote more often than the rule judge's
-        keyword-ranked one (0.55 of items against 0.52; README, "Which passage and sentence the layer
-        quotes")."""
-        probs = f"P(disclosed) {pd:.2f}, P(mentioned) {pm:.2f}"
-        if f.level == "absent" and f.evidence:
-            # the rule judge's only "absent" with evidence is an explicit refusal, "we do not disclose
-            # ...", which the guidelines call absent (rule 4), whatever the regression says
-            return f
-        jd, jm = best
-        at = block.indices                                  # block row -> document passage
-        if level == f.level:
-            if level == "absent" or not f.evidence:
-                return f
-            lines = (f.location or {}).get("lines") or []
-            where = f"lines {lines[0]}-{lines[-1]}" if lines else "another passage"
-            return self._layer_quote(doc, block, f, level, jd if level == "disclosed" else jm, at, rules,
-                                     f"learned layer: {level}, as the rule judge ({probs}); quoted from the "
-                                     f"passage the layer ranked first (the rule judge quoted {where}: {f.reason})")
-        if level == "disclosed" and rules.stats(at[jd]).formula:
-            # the frameworks' own definition (FRAMEWORKS.md): a vague formula with no number, link,
-            # date or name is never a disclosure, whatever the regression says; the rule judge's quote
-            # stands
-            if f.level == "vague":
-                return f
-            if f.level == "disclosed":
-                return replace(f, level="vague", reason=f"learned layer: vague ({probs}; rule judge: {f.level})")
-            level = "vague"
-        if level == "absent":
-            return replace(f, level="absent", evidence="", location=None,
-                           reason=f"learned layer: nothing reads like this indicator's labelled evidence ({probs})")
-        return self._layer_quote(doc, block, f, level, jd if level == "disclosed" else jm, at, rules,
-                                 f"learned layer: reads like labelled {level} evidence of {f.id} "
-                                 f"({probs}; rule judge: {f.level})", keep_same=f.level == "disclosed")
-
-    def _layer_quote(self, doc: Document, block: PairBlock, f: Finding, level: str, j: int, at: list[int],
-                     rules: DocumentJudge, reason: str, keep_same: bool = True) -> Finding:
-        """`f` at `level`, quoting the best sentence of block passage `j` (`keep_same`: the rule judge's
-        quote is kept where `j` is the passage it quoted)."""
-        passage = block.passages[j]
-        location = passage.location(doc.path)
-        if keep_same and f.evidence and f.location and f.location.get("lines") == location.get("lines"):
-            return replace(f, level=level, reason=reason if level != f.level else f.reason)
-        got = block.sentences.get(j)
-        if got is None:
-            sents = [s[0] for s in rules.sentences(at[j])] or [passage.text]
-            got = block.sentences[j] = (sents, self.vectoriser(sents) if len(sents) > 1 else None)
-        return replace(f, level=level, evidence=self._best_sentence(f.id, level, *got),
-                       location=location, reason=reason)
-
-    def _best_sentence(self, indicator: str, level: str, sents: list[str], rows: sparse.csr_matrix | None) -> str:
+    def best_sentence(self, indicator: str, level: str, sents: list[str], rows: sparse.csr_matrix | None) -> str:
         """Of a passage's sentences (`rows`: their TF-IDF rows; None for a single sentence), the one
         closest to the indicator's exemplars of `level`, plus a tenth of its `lexical` logit: on the
         development folds the quote overlaps people's in 0.351 of the items the layer quoted and both
@@ -443,22 +352,6 @@ class ExemplarModel:
             sure={k: float(v) for k, v in data["sure"].items()} if data.get("sure") else None,
             lexical=LexicalScorers.from_json(data.get("lexical", {}), len(vec.vocab)),
             meta=dict(data.get("meta", {})), dense=dense, encoder=encoder)
-
-
-def cut_levels(pd: np.ndarray, pm: np.ndarray, t_disclosed: float, t_mentioned: float) -> list[str]:
-    """disclosed if P(disclosed) >= t_disclosed, else vague if P(mentioned) >= t_mentioned, else absent."""
-    return ["disclosed" if a >= t_disclosed else "vague" if b >= t_mentioned else "absent" for a, b in zip(pd, pm)]
-
-
-def level_margin(level: str, pd: float, pm: float, t_disclosed: float, t_mentioned: float) -> float:
-    """How far, in logits, (P(disclosed), P(mentioned)) sits inside the region that `cut_levels` gives
-    `level` (docs/audit.md, "Sure findings"): disclosed, logit pd - logit t_d; vague, the smaller of
-    logit t_d - logit pd and logit pm - logit t_m; absent, the smaller of logit t_d - logit pd and
-    logit t_m - logit pm. Negative when the level given is not the one the probabilities cut to (a
-    rule overrode the regression): such a finding is never sure."""
-    a = _logit(pd) - _logit(t_disclosed)
-    b = _logit(pm) - _logit(t_mentioned)
-    return a if level == "disclosed" else min(-a, b) if level == "vague" else min(-a, -b)
 
 
 @lru_cache(maxsize=2)

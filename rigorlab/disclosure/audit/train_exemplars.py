@@ -233,7 +233,7 @@ def choose_thresholds(pd: np.ndarray, pm: np.ndarray, disclosed: np.ndarray, men
 def choose_sure_margin(pd: np.ndarray, pm: np.ndarray, disclosed: np.ndarray, mentioned: np.ndarray,
                        thresholds: tuple[float, float]) -> dict[str, float] | None:
     """The layer's sure margin (`sure.choose_margin`) on its cross-fitted rows, each at the level its
-    cuts give and that level's `exemplars.level_margin`."""
+    cuts give and that level's `layer_parts.level_margin`."""
     truth = ["disclosed" if a else "vague" if b else "absent" for a, b in zip(disclosed, mentioned)]
     pred = cut_levels(pd, pm, *thresholds)
     margin = np.asarray([level_margin(lv, a, b, *thresholds) for lv, a, b in zip(pred, pd, pm)])
