@@ -90,3 +90,32 @@ def test_layout_is_per_framework() -> None:
     doc = laid_out_by_indicator(markdown_document(REPORT), [load_framework("ddt"), load_framework("aad")])
     assert doc.answer_for("DDT-1.2") == ()
     assert doc.answer_for("AAD-1.1") is None          # no AAD heading: judged on the whole report
+
+
+def test_an_answer_of_several_passages_is_judged_whole_as_in_the_csv() -> None:
+    """The same answer, three paragraphs long, gets the same probability and level under its heading in a
+    Markdown report as in the FMTI's CSV (judged whole, as the classifier was fitted; before, each
+    paragraph was judged alone and the best kept, 0.365 against 0.335 here)."""
+    import csv
+    import io
+
+    from rigorlab.disclosure.audit.questionnaire import read_questionnaire
+
+    fw = load_framework("fmti-2025")
+    indicators = fw.indicators[:30]             # a quarter of the FMTI's headings: read as laid out by indicator
+    target = indicators[3]
+    answer = ("We trained on Google Cloud TPU v5p pods.\n\n"
+              "The pods were rented from Google Cloud Platform (https://cloud.google.com/tpu) for 3 months.\n\n"
+              "About 2,000 chips were used.")
+    rows = [(ind.title, answer if ind is target else "Not disclosed.") for ind in indicators]
+    md = "# Transparency report\n\n" + "".join(f"## {title}\n\n{text}\n\n" for title, text in rows)
+    doc = markdown_document(md, "r.md")
+    assert len(laid_out_by_indicator(doc, [fw]).answer_for(target.id, target.title)) == 3
+    buf = io.StringIO()
+    csv.writer(buf).writerows([("Indicator", "Disclosure"), *rows])
+    auditor = Auditor(resolve_frameworks("fmti-2025"))
+    in_md = {f.id: f for f in auditor.audit_document(doc).findings}[target.id]
+    in_csv = {f.id: f for f in auditor.audit_document(read_questionnaire(buf.getvalue(), "r.csv")).findings}[target.id]
+    assert in_md.level == in_csv.level
+    assert abs(in_md.confidence - in_csv.confidence) < 1e-12
+    assert in_md.location["heading"].endswith(target.title)

@@ -265,6 +265,10 @@ class DocumentJudge:
                        confidence=p, reason="reads like this indicator's accepted FMTI answers "
                                             f"(model probability {p:.2f})")
 
+    def _whole_answer(self, cand: np.ndarray) -> PassageStats:
+        """The statistics of a report's answer read whole: its passages' text joined."""
+        return passage_stats("\n\n".join(self.doc.passages[k].text for k in cand.tolist()))
+
     def stats(self, j: int) -> PassageStats:
         st = self._stats.get(j)
         if st is None:
@@ -315,6 +319,16 @@ class DocumentJudge:
         best_i = min(range(len(top)), key=lambda i: (LEVELS.index(verdicts[i][0]), -probs[i]))
         j, p, quote = int(top[best_i]), float(probs[best_i]), quotes[best_i]
         level, reason = verdicts[best_i]
+        if answer is not None and cand.size > 1:
+            # a report's answer of several passages is judged whole, as the classifier was fitted and as
+            # the same answer in a CSV is judged; the quote stays that of its best passage
+            whole = self._whole_answer(cand)
+            p = self.model.predict(prep.profile, whole, prep.prior_logit,
+                                   self.model.profiles.similarity(
+                                       [t for k in cand.tolist() for t in self.index.body_tokens[k]],
+                                       prep.profile_key) if prep.profile_key is not None else None)
+            level, reason = decide(p, whole, self.quote_vague(quote), prep.profile, self.model.threshold, high,
+                                   self.on_topic(j, quote, prep.query), lambda: self.facts(j, quote, prep))
         passage = self.doc.passages[j]
         sure = None
         if answer is not None and prep.calibrated and self.model.sure:
