@@ -265,9 +265,13 @@ class DocumentJudge:
                        confidence=p, reason="reads like this indicator's accepted FMTI answers "
                                             f"(model probability {p:.2f})")
 
-    def _whole_answer(self, cand: np.ndarray) -> PassageStats:
-        """The statistics of a report's answer read whole: its passages' text joined."""
-        return passage_stats("\n\n".join(self.doc.passages[k].text for k in cand.tolist()))
+    def _whole_answer(self, prep: PreparedIndicator, cand: np.ndarray) -> tuple[float, PassageStats]:
+        """The model's probability and the statistics of a report's answer read whole (its passages'
+        text joined), as the classifier was fitted and as the same answer in a CSV is judged."""
+        st = passage_stats("\n\n".join(self.doc.passages[k].text for k in cand.tolist()))
+        sim = None if prep.profile_key is None else self.model.profiles.similarity(
+            [t for k in cand.tolist() for t in self.index.body_tokens[k]], prep.profile_key)
+        return self.model.predict(prep.profile, st, prep.prior_logit, sim), st
 
     def stats(self, j: int) -> PassageStats:
         st = self._stats.get(j)
@@ -320,13 +324,8 @@ class DocumentJudge:
         j, p, quote = int(top[best_i]), float(probs[best_i]), quotes[best_i]
         level, reason = verdicts[best_i]
         if answer is not None and cand.size > 1:
-            # a report's answer of several passages is judged whole, as the classifier was fitted and as
-            # the same answer in a CSV is judged; the quote stays that of its best passage
-            whole = self._whole_answer(cand)
-            p = self.model.predict(prep.profile, whole, prep.prior_logit,
-                                   self.model.profiles.similarity(
-                                       [t for k in cand.tolist() for t in self.index.body_tokens[k]],
-                                       prep.profile_key) if prep.profile_key is not None else None)
+            # a report's answer of several passages is judged whole; the quote stays its best passage's
+            p, whole = self._whole_answer(prep, cand)
             level, reason = decide(p, whole, self.quote_vague(quote), prep.profile, self.model.threshold, high,
                                    self.on_topic(j, quote, prep.query), lambda: self.facts(j, quote, prep))
         passage = self.doc.passages[j]
