@@ -123,6 +123,13 @@ class SpecificityModel:
         sim = float(self.mean[-1]) if similarity is None else similarity
         return np.array([*combine_values(profile, st), prior_logit, sim])
 
+    def design_rows(self, profile: Profile, stats: list[PassageStats], prior_logit: float,
+                    similarities: list[float | None]) -> np.ndarray:
+        """`design_row` of several passages for one indicator, as one matrix."""
+        mean_sim = float(self.mean[-1])
+        return np.array([[*combine_values(profile, st), prior_logit, mean_sim if sim is None else sim]
+                         for st, sim in zip(stats, similarities)])
+
     def predict_rows(self, rows: np.ndarray, trivial: np.ndarray | None = None) -> np.ndarray:
         """Probabilities; rows flagged `trivial` (empty, short refusal) get 0 (the hurdle)."""
         Z = (np.atleast_2d(rows) - self.mean) / self.scale

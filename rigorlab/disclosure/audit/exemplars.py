@@ -124,6 +124,14 @@ class ExemplarModel:
                 prepared, len(prepared), [p for p in prepared if self.covers(p.framework, p.indicator.id)])
         return got[2]
 
+    def _exemplars_t(self) -> sparse.csr_matrix:
+        """The exemplar rows transposed, as CSR once per model (scipy would convert the transpose on
+        every product; the product is the same)."""
+        got = self.__dict__.get("_ex_T")
+        if got is None or got[0] is not self.exemplars:
+            got = self.__dict__["_ex_T"] = (self.exemplars, self.exemplars.T.tocsr())
+        return got[1]
+
     def _indicator_ids(self) -> list[str]:
         """The indicators that have exemplars, sorted (once per model)."""
         got = self.__dict__.get("_ind_ids")
@@ -156,7 +164,7 @@ class ExemplarModel:
             if cache is not None:
                 cache[key] = (retrieval, common, toks)
         P = self.vectoriser.from_tokens(toks)
-        S = (P @ self.exemplars.T).toarray()
+        S = (P @ self._exemplars_t()).toarray()
         scorers = lexical if lexical is not None else self.lexical
         lex = scorers.scores(P) if scorers is not None else {}
         if exclude is not None and exclude.any():
@@ -184,7 +192,8 @@ class ExemplarModel:
             d_cols = cols.get((iid, "disclosed"))
             sd, sv = best.get(iid, (zeros, zeros))
             if d_cols is not None and len(d_cols) >= 3:
-                sd3 = -np.sort(-ST[d_cols], axis=0)[:3].mean(axis=0)
+                top3 = np.partition(ST[d_cols], -3, axis=0)[-3:]      # the three best, then in order
+                sd3 = -np.sort(-top3, axis=0).mean(axis=0)
             else:
                 sd3 = sd
             own = per_ind[:, pos[iid]] if iid in pos else zeros
@@ -301,7 +310,7 @@ class ExemplarModel:
             return sents[0][:320]
         rows_t = self.__dict__.setdefault("_ex_t", {}).get(key)
         if rows_t is None:           # the indicator's exemplar rows, transposed, once per model
-            rows_t = self.__dict__["_ex_t"][key] = self.exemplars[cols].T
+            rows_t = self.__dict__["_ex_t"][key] = self.exemplars[cols].T.tocsr()
         score = (rows @ rows_t).toarray().max(axis=1)
         lex = self.lexical.score(rows, indicator) if self.lexical is not None else None
         if lex is not None:

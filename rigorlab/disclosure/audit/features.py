@@ -142,14 +142,15 @@ class PassageStats:
 _DIGIT = re.compile(r"\d")
 
 
-def passage_stats(passage: str) -> PassageStats:
+def passage_stats(passage: str, content: list[str] | None = None) -> PassageStats:
+    """`content`: the passage's `text.tokenize`, where a caller already has it (not computed again)."""
     text = passage.strip()
     words = T.raw_words(text)
     digits = _DIGIT.search(text) is not None          # cheap pre-checks skip the costlier patterns
     linky = "http" in text or "www." in text or "@" in text or "/" in text
     vague = vagueness.vague_phrases(text)
     return PassageStats(
-        tokens=frozenset(T.content_tokens(words)),
+        tokens=frozenset(T.content_tokens(words) if content is None else content),
         n_words=len(words),
         numbers=len(T.NUMBER.findall(text)) if digits else 0,
         with_unit=len(T.NUMBER_WITH_UNIT.findall(text)) if digits else 0,

@@ -53,7 +53,7 @@ from rigorlab.disclosure.audit.features import (
     indicator_profile,
     passage_stats,
 )
-from rigorlab.disclosure.audit.quotes import Sentence, best_quote, split_sentences
+from rigorlab.disclosure.audit.quotes import Sentence, best_quote, sentences_and_tokens
 from rigorlab.disclosure.audit.retrieval import (
     PassageIndex,
     Query,
@@ -175,7 +175,7 @@ class DocumentJudge:
         self._headings: dict[int, tuple[str, frozenset[str], tuple[str, ...]]] = {}
         self._quote_tokens: dict[str, tuple[frozenset[str], str, list[tuple[str, ...]]]] = {}
         self.not_code = np.fromiter((p.kind != "code" for p in doc.passages), bool, len(doc.passages))
-        self._sentences: dict[int, list[Sentence]] = {}
+        self._sentences: dict[int, tuple[list[Sentence], list[list[str]]]] = {}
         self._doc_names: frozenset[str] | None = None
         self._similarity: dict[tuple[int, str], float] = {}
         self._raw_facts: dict[str, F.RawFacts] = {}
@@ -191,8 +191,13 @@ class DocumentJudge:
         """(sentence, normalised token string, token set) of passage j, computed once."""
         out = self._sentences.get(j)
         if out is None:
-            out = self._sentences[j] = split_sentences(self.doc.passages[j].text)
-        return out
+            out = self._sentences[j] = sentences_and_tokens(self.doc.passages[j].text)
+        return out[0]
+
+    def sentence_tokens(self, j: int) -> list[list[str]]:
+        """`text.tokenize` of each of `sentences(j)`, computed with them."""
+        self.sentences(j)
+        return self._sentences[j][1]
 
     _asks_number = 0.0
 
@@ -273,7 +278,7 @@ class DocumentJudge:
     def stats(self, j: int) -> PassageStats:
         st = self._stats.get(j)
         if st is None:
-            st = self._stats[j] = passage_stats(self.doc.passages[j].text)
+            st = self._stats[j] = passage_stats(self.doc.passages[j].text, self.index.body_tokens[j])
         return st
 
     def judge(self, prep: PreparedIndicator) -> Finding:
@@ -308,17 +313,19 @@ class DocumentJudge:
         bm = self.index.bm25(prep.query)[cand]
         rank = kw[cand] + bm / max(float(bm.max()), 1e-9)
         top = cand[np.argsort(-rank, kind="stable")[:TOP_K]]
-        rows = np.stack([self.model.design_row(prep.profile, self.stats(j), prep.prior_logit,
-                                               self.similarity(int(j), prep.profile_key)) for j in top])
-        probs = self.model.predict_rows(rows, np.array([self.stats(int(j)).trivial for j in top]))
-        quotes = [best_quote(self.sentences(int(j)), prep.query, prep.profile) for j in top]
+        top_j = top.tolist()
+        sts = [self.stats(j) for j in top_j]
+        rows = self.model.design_rows(prep.profile, sts, prep.prior_logit,
+                                      [self.similarity(j, prep.profile_key) for j in top_j])
+        probs = self.model.predict_rows(rows, np.array([st.trivial for st in sts])).tolist()
+        quotes = [best_quote(self.sentences(j), prep.query, prep.profile) for j in top_j]
         self._asks_number = prep.profile.asks_number
         high = self.model.threshold if prep.calibrated else max(self.model.threshold, HIGH_UNCALIBRATED)
-        verdicts = [decide(float(p), self.stats(int(j)), self.quote_vague(q), prep.profile, self.model.threshold, high,
-                           self.on_topic(int(j), q, prep.query), lambda j=int(j), q=q: self.facts(j, q, prep))
-                    for j, p, q in zip(top, probs, quotes)]
-        best_i = min(range(len(top)), key=lambda i: (LEVELS.index(verdicts[i][0]), -probs[i]))
-        j, p, quote = int(top[best_i]), float(probs[best_i]), quotes[best_i]
+        verdicts = [decide(p, st, self.quote_vague(q), prep.profile, self.model.threshold, high,
+                           self.on_topic(j, q, prep.query), lambda j=j, q=q: self.facts(j, q, prep))
+                    for j, st, p, q in zip(top_j, sts, probs, quotes)]
+        best_i = min(range(len(top_j)), key=lambda i: (LEVELS.index(verdicts[i][0]), -probs[i]))
+        j, p, quote = top_j[best_i], probs[best_i], quotes[best_i]
         level, reason = verdicts[best_i]
         if answer is not None and cand.size > 1:
             # a report's answer of several passages is judged whole; the quote stays its best passage's

@@ -16,7 +16,7 @@ from scipy import sparse
 from rigorlab.disclosure.audit.document import Document
 from rigorlab.disclosure.audit.judge import DocumentJudge, Finding
 from rigorlab.disclosure.audit.layer_parts import PairBlock
-from rigorlab.disclosure.audit.tfidf import Vectoriser
+from rigorlab.disclosure.audit.tfidf import Vectoriser, fold_numbers
 
 
 class SentenceQuoter(Protocol):
@@ -82,6 +82,8 @@ def _layer_quote(doc: Document, block: PairBlock, f: Finding, level: str, j: int
     got = block.sentences.get(j)
     if got is None:
         sents = [s[0] for s in rules.sentences(at[j])] or [passage.text]
-        got = block.sentences[j] = (sents, quoter.vectoriser(sents) if len(sents) > 1 else None)
+        rows = quoter.vectoriser.from_tokens([fold_numbers(t) for t in rules.sentence_tokens(at[j])]) \
+            if len(sents) > 1 else None
+        got = block.sentences[j] = (sents, rows)
     return replace(f, level=level, evidence=quoter.best_sentence(f.id, level, *got),
                    location=location, reason=reason)

@@ -45,8 +45,11 @@ def exemplar_free_signals(doc: Document, usable_idx: list[int], preps: list[Prep
         if h not in inner:
             inner[h] = T.tokenize(h)
     head_lists = [inner[p.heading_path[-1] if p.heading_path else ""] for p in passages]
-    sets = {h: frozenset(t) for h, t in inner.items()}
-    head_of = [p.heading_path[-1] if p.heading_path else "" for p in passages]
+    heads = list(inner)                                  # distinct innermost headings, and each passage's
+    sets = [frozenset(inner[h]) for h in heads]
+    where = {h: k for k, h in enumerate(heads)}
+    head_of = np.fromiter((where[p.heading_path[-1] if p.heading_path else ""] for p in passages), np.intp,
+                          len(passages))
     retrieval = {}
     for prep in preps:
         bm = index.bm25(prep.query)
@@ -61,10 +64,10 @@ def exemplar_free_signals(doc: Document, usable_idx: list[int], preps: list[Prep
     return retrieval, common, toks
 
 
-def dedicated_column(sets: dict[str, frozenset[str]], head_of: list[str], prep: PreparedIndicator) -> np.ndarray:
-    """1.0 for each passage whose innermost heading is dedicated to the indicator (once per heading)."""
-    ded = {h: float(dedicated(t, prep)) for h, t in sets.items()}
-    return np.asarray([ded[h] for h in head_of])
+def dedicated_column(sets: list[frozenset[str]], head_of: np.ndarray, prep: PreparedIndicator) -> np.ndarray:
+    """1.0 for each passage whose innermost heading is dedicated to the indicator (`sets`: the tokens
+    of each distinct heading, judged once; `head_of`: each passage's heading in `sets`)."""
+    return np.asarray([float(dedicated(t, prep)) for t in sets])[head_of]
 
 
 def dedicated(inner: frozenset[str], prep: PreparedIndicator) -> bool:

@@ -17,7 +17,12 @@ from rigorlab.disclosure.audit import text as T
 
 def tokens(text: str) -> list[str]:
     """Content tokens with every number folded to '<n>': exemplars teach the form, not the value."""
-    return ["<n>" if t[0].isdigit() else t for t in T.tokenize(text)]
+    return fold_numbers(T.tokenize(text))
+
+
+def fold_numbers(content: list[str]) -> list[str]:
+    """`tokens` of a text whose `text.tokenize` is `content` (the text is not scanned again)."""
+    return ["<n>" if t[0].isdigit() else t for t in content]
 
 
 def passage_text(text: str, heading: str) -> str:
@@ -51,4 +56,6 @@ class Vectoriser:
         r, c = key // width, key % width
         v = (1.0 + np.log(counts)) * self.idf[c]
         v /= np.sqrt(np.bincount(r, weights=v * v, minlength=n))[r]
-        return sparse.csr_matrix((v, (r, c)), shape=(n, width))
+        indptr = np.zeros(n + 1, dtype=np.int64)     # entries are in row-major order: CSR directly
+        np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
+        return sparse.csr_matrix((v, c, indptr), shape=(n, width))
