@@ -186,24 +186,31 @@ class ExemplarModel:
         order = np.sort(per_ind, axis=1)
         top1, top2 = order[:, -1], (order[:, -2] if per_ind.shape[1] > 1 else zeros)
         pos = {i: k for k, i in enumerate(ind_ids)}
-        rows: dict[str, np.ndarray] = {}
-        for prep in preps:
-            iid = prep.indicator.id
+        # one (indicator, passage, feature) array, filled a column kind at a time for all indicators
+        iids = [prep.indicator.id for prep in preps]
+        pairs = [best.get(iid, (zeros, zeros)) for iid in iids]
+        SD, SV = np.stack([b[0] for b in pairs]), np.stack([b[1] for b in pairs])
+        SD3 = np.empty_like(SD)
+        for k, iid in enumerate(iids):
             d_cols = cols.get((iid, "disclosed"))
-            sd, sv = best.get(iid, (zeros, zeros))
             if d_cols is not None and len(d_cols) >= 3:
                 top3 = np.partition(ST[d_cols], -3, axis=0)[-3:]      # the three best, then in order
-                sd3 = -np.sort(-top3, axis=0).mean(axis=0)
+                SD3[k] = -np.sort(-top3, axis=0).mean(axis=0)
             else:
-                sd3 = sd
-            own = per_ind[:, pos[iid]] if iid in pos else zeros
-            other = np.where(own >= top1, top2, top1)
-            kw, qo, bm, ded = retrieval[iid].T
-            fit_n = prep.profile.asks_number * common[:, 0]
-            fit_names = prep.profile.asks_names * (common[:, 3] + common[:, 1])
-            rows[iid] = np.column_stack([sd, sv, sd3, other, np.maximum(sd, sv) - other, kw, qo, bm, ded,
-                                         common[:, :8], fit_n, fit_names, common[:, 8],
-                                         lex.get(iid, zeros)])
+                SD3[k] = SD[k]
+        own_cols = np.column_stack([per_ind, zeros])                   # (the last: indicators without exemplars)
+        OWN = own_cols[:, [pos.get(iid, per_ind.shape[1]) for iid in iids]].T
+        OTHER = np.where(OWN >= top1, top2, top1)
+        A = np.empty((len(preps), len(passages), len(PAIR_FEATURES)))
+        A[:, :, 0], A[:, :, 1], A[:, :, 2], A[:, :, 3] = SD, SV, SD3, OTHER
+        A[:, :, 4] = np.maximum(SD, SV) - OTHER
+        A[:, :, 5:9] = np.stack([retrieval[iid] for iid in iids])      # keyword, question, BM25, dedicated
+        A[:, :, 9:17] = common[:, :8]
+        A[:, :, 17] = np.array([prep.profile.asks_number for prep in preps])[:, None] * common[:, 0]
+        A[:, :, 18] = np.array([prep.profile.asks_names for prep in preps])[:, None] * (common[:, 3] + common[:, 1])
+        A[:, :, 19] = common[:, 8]
+        A[:, :, 20] = np.stack([lex.get(iid, zeros) for iid in iids])
+        rows: dict[str, np.ndarray] = {iid: A[k] for k, iid in enumerate(iids)}
         if self.dense:
             extra = self._dense_rows(doc, passages, preps, exclude, cache)
             rows = {i: np.column_stack([r, extra[i]]) for i, r in rows.items()}
@@ -239,15 +246,16 @@ class ExemplarModel:
             return np.zeros((0, len(DOC_FEATURES))), keep, best
         R = np.concatenate([block.rows[f.id] for f in keep])         # all pairs at once, split below
         LD, LM = heads["disclosed"].logit(R), heads["mentioned"].logit(R)
-        n = len(block.passages)
+        LD, LM = LD.reshape(len(keep), -1), LM.reshape(len(keep), -1)      # (finding, passage)
+        JD, JM = LD.argmax(axis=1), LM.argmax(axis=1)
+        at = np.arange(len(keep))
+        top_d, top_m = LD[at, JD].tolist(), LM[at, JM].tolist()
+        pool_d, pool_m = np.logaddexp.reduce(LD, axis=1).tolist(), np.logaddexp.reduce(LM, axis=1).tolist()
         for k, f in enumerate(keep):
-            ld, lm = LD[k * n:(k + 1) * n], LM[k * n:(k + 1) * n]
-            jd, jm = int(np.argmax(ld)), int(np.argmax(lm))
             pd, pm = self.prior_logits(f.id)
             out.append([float(f.level == "disclosed"), float(f.level == "vague"), float(f.confidence),
-                        float(ld[jd]), float(lm[jm]), pd, pm,
-                        float(np.logaddexp.reduce(ld)), float(np.logaddexp.reduce(lm))])
-            best.append((jd, jm))
+                        top_d[k], top_m[k], pd, pm, pool_d[k], pool_m[k]])
+        best = list(zip(JD.tolist(), JM.tolist()))
         return np.asarray(out, dtype=float).reshape(-1, len(DOC_FEATURES)), keep, best
 
     def probabilities(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
