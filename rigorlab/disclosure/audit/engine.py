@@ -135,9 +135,9 @@ class Auditor:
                  dense: bool = False) -> None:
         """`exemplars`: apply the learned exemplar layer (`exemplars.py`) to the indicators it was trained
         on (DDT, AAD); on by default: on held-out documents of new families it raises agreement with
-        people over the rules alone (fitted on 269, on 14 such documents: kappa +0.285, paired bootstrap
-        95% CI [+0.194, +0.355], three-level accuracy +0.112 [+0.074, +0.144]; fitted on 255, on 14
-        others: +0.367 [+0.288, +0.440]; fitted on 128, on 92:
+        people over the rules alone (fitted on 293, on 10 such documents: kappa +0.336, paired bootstrap
+        95% CI [+0.191, +0.488], three-level accuracy +0.133 [+0.092, +0.175]; fitted on 283, on 10
+        others: +0.389 [+0.298, +0.493]; fitted on 128, on 92:
         +0.228 [+0.191, +0.263]; benchmarks/eval_cards.py --holdout) for a few percent more CPU;
         `dense`: the layer with sentence-embedding columns (`dense.py`; needs rigorlab[embeddings]; about
         20x the CPU time for kappa +0.003 [-0.013, +0.016] over the default layer, leave-one-family-out
