@@ -71,8 +71,12 @@ def test_split_holds_out_whole_families():
         batch = set(split[key])
         assert len(batch) == n and batch <= dev
         assert not {fam[d] for d in batch} & {fam[d] for d in set(fam) - batch}
-    # the held-out seventeenth batch: new families too, never in the layer's training set (test below)
-    assert len(holdout) == 10 and not {fam[d] for d in holdout} & {fam[d] for d in dev | test}
+    # the held-out seventeenth and eighteenth batches: new families too, never in the layer's training
+    # set (test below); each listed apart as well, to be scored alone
+    assert len(holdout) == 22 and not {fam[d] for d in holdout} & {fam[d] for d in dev | test}
+    b17, b18 = set(split["holdout_batch17"]), set(split["holdout_batch18"])
+    assert len(b17) == 10 and len(b18) == 12 and b17 | b18 == holdout and not b17 & b18
+    assert not {fam[d] for d in b17} & {fam[d] for d in b18}
 
 
 def test_thresholds_are_chosen_on_training_rows_for_kappa_then_accuracy():
