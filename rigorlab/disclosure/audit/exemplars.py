@@ -127,9 +127,9 @@ class ExemplarModel:
     def _exemplars_t(self) -> sparse.csr_matrix:
         """The exemplar rows transposed, as CSR once per model (scipy would convert the transpose on
         every product; the product is the same)."""
-        got = self.__dict__.get("_ex_T")
+        got = self.__dict__.get("_all_ex_t")
         if got is None or got[0] is not self.exemplars:
-            got = self.__dict__["_ex_T"] = (self.exemplars, self.exemplars.T.tocsr())
+            got = self.__dict__["_all_ex_t"] = (self.exemplars, self.exemplars.T.tocsr())
         return got[1]
 
     def _indicator_ids(self) -> list[str]:
