@@ -3,6 +3,8 @@ and (slow, with rigorlab[embeddings]) the shipped dense layer retrained byte for
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -48,7 +50,26 @@ def test_retraining_reproduces_the_shipped_dense_layer(tmp_path):
 
     out = tmp_path / "dense.json"
     assert main(["--dense", "--out", str(out)]) == 0
-    assert out.read_bytes() == DENSE_MODEL_PATH.read_bytes()
+    if out.read_bytes() == DENSE_MODEL_PATH.read_bytes():      # on a CPU that takes the fitting CPU's paths
+        return
+    # Elsewhere the encoder's float32 kernels round differently (AVX2 against AVX-512 moved 104 of the
+    # file's numbers by at most 3e-7): everything else must be equal, every number within 1e-5.
+    _assert_same_model(json.loads(out.read_text()), json.loads(DENSE_MODEL_PATH.read_text()), "")
+
+
+def _assert_same_model(got, want, path: str) -> None:
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and got.keys() == want.keys(), path
+        for k in want:
+            _assert_same_model(got[k], want[k], f"{path}/{k}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), path
+        for i, (g, w) in enumerate(zip(got, want)):
+            _assert_same_model(g, w, f"{path}[{i}]")
+    elif isinstance(want, float) and not isinstance(want, bool):
+        assert got == pytest.approx(want, rel=0, abs=1e-5), path
+    else:
+        assert got == want, path
 
 
 @pytest.mark.slow
