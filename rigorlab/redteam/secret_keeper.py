@@ -252,7 +252,9 @@ def shipped_keeper(cfg: KeeperConfig) -> Optional[Path]:
 def secret_keeper_dir(cfg: Optional[KeeperConfig] = None, out_dir: Optional[Path] = None, force: bool = False,
                       log: Optional[Callable[[str], None]] = None) -> Path:
     """The secret-keeper's Hugging Face directory: the shipped one for the default recipe
-    (`shipped_keeper`), otherwise trained (or fetched from the cache). `force` or `out_dir`: train.
+    (`shipped_keeper`), otherwise trained (or fetched from the cache). With `out_dir` or `force` the
+    shipped one is never returned: `out_dir` is trained into unless it already holds a keeper, `force`
+    always trains.
 
     The directory also holds ``system_prompt.txt`` (the prompt with
     DEFAULT_SECRET) and ``keeper.json`` (how it was made).

@@ -120,8 +120,7 @@ class SpecificityModel:
         """Features of a passage for an indicator. `similarity` is None for indicators without an
         answer profile (other frameworks'): it is then set to its training mean, i.e. no evidence."""
         st = passage if isinstance(passage, PassageStats) else passage_stats(passage)
-        sim = float(self.mean[-1]) if similarity is None else similarity
-        return np.array([*combine_values(profile, st), prior_logit, sim])
+        return self.design_rows(profile, [st], prior_logit, [similarity])[0]
 
     def design_rows(self, profile: Profile, stats: list[PassageStats], prior_logit: float,
                     similarities: list[float | None]) -> np.ndarray:

@@ -18,6 +18,7 @@ from rigorlab.disclosure.audit.document import Document, Passage
 from rigorlab.disclosure.audit.features import PassageStats, passage_stats
 from rigorlab.disclosure.audit.judge import GENERIC_HEADINGS, PreparedIndicator
 from rigorlab.disclosure.audit.retrieval import PassageIndex
+from rigorlab.disclosure.audit.tfidf import fold_numbers
 
 
 def passage_columns(passages: list[Passage], stats: list[PassageStats]) -> np.ndarray:
@@ -39,17 +40,12 @@ def exemplar_free_signals(doc: Document, usable_idx: list[int], preps: list[Prep
     st = [stats(j) for j in usable_idx] if stats is not None else [passage_stats(p.text) for p in passages]
     common = passage_columns(passages, st)
     sel = np.asarray(usable_idx)
-    inner: dict[str, list[str]] = {}                    # innermost heading -> its tokens, once per heading
-    for p in passages:
-        h = p.heading_path[-1] if p.heading_path else ""
-        if h not in inner:
-            inner[h] = T.tokenize(h)
-    head_lists = [inner[p.heading_path[-1] if p.heading_path else ""] for p in passages]
-    heads = list(inner)                                  # distinct innermost headings, and each passage's
-    sets = [frozenset(inner[h]) for h in heads]
-    where = {h: k for k, h in enumerate(heads)}
-    head_of = np.fromiter((where[p.heading_path[-1] if p.heading_path else ""] for p in passages), np.intp,
-                          len(passages))
+    names = [p.heading_path[-1] if p.heading_path else "" for p in passages]   # each passage's innermost heading
+    inner = {h: T.tokenize(h) for h in dict.fromkeys(names)}                  # its tokens, once per heading
+    head_lists = [inner[h] for h in names]
+    where = {h: k for k, h in enumerate(inner)}
+    sets = [frozenset(t) for t in inner.values()]
+    head_of = np.fromiter((where[h] for h in names), np.intp, len(names))
     retrieval = {}
     for prep in preps:
         bm = index.bm25(prep.query)
@@ -59,8 +55,7 @@ def exemplar_free_signals(doc: Document, usable_idx: list[int], preps: list[Prep
             dedicated_column(sets, head_of, prep)])
     # `tokens(passage_text(...))` without scanning the text again: the index holds `tokenize(text)`,
     # and no token spans the newline between heading and text
-    fold = lambda ts: ["<n>" if t[0].isdigit() else t for t in ts]     # noqa: E731
-    toks = [fold(h) + fold(index.body_tokens[j]) for h, j in zip(head_lists, usable_idx)]
+    toks = [fold_numbers(h) + fold_numbers(index.body_tokens[j]) for h, j in zip(head_lists, usable_idx)]
     return retrieval, common, toks
 
 
