@@ -33,6 +33,7 @@ agreement on the findings the layer marks sure and on the rest (`sure_figures`; 
 chosen inside each fit, on its own cross-fitted rows, so the held-out folds never choose it).
 
     python benchmarks/eval_cards.py [--labels data/audit/labels/adjudicated] [--lodo] [--dense] [--final] [--holdout] [--fresh] [--json out.json]
+    python benchmarks/eval_cards.py --judge URL --judge-model NAME [--holdout] [--judge-scope check] [--judge-limit N]
 """
 
 from __future__ import annotations
@@ -229,24 +230,36 @@ def report(name: str, rows: list[tuple[str, str, str, str]]) -> dict:
     return res
 
 
-def judged(url: str, model_name: str, dev: list[str], labels: dict, documents: dict, base: dict) -> dict:
-    """The LLM judge on top of the shipped layer: its agreement with people (not measurable offline)."""
+def judged(url: str, model_name: str, docs: list[str], labels: dict, documents: dict, base: dict,
+           scope: str = "all", what: str = "dev (the layer saw these labels)") -> dict:
+    """The LLM judge on top of the shipped layer, paired against the layer alone on the same items.
+    On `holdout` documents neither the layer nor anything else here saw their labels."""
     from rigorlab.disclosure.audit.exemplars import load_exemplar_model
     from rigorlab.disclosure.audit.llm_judge import LLMJudge
 
     prepared = prepared_ddt_aad()
     layer = load_exemplar_model()
-    judge = LLMJudge(url, model_name)
+    judge = LLMJudge(url, model_name, scope=scope)
     by_id = {(p.framework, p.indicator.id): p for p in prepared}
+    alone, found = {}, {}
     try:
-        found = {}
-        for d in dev:
-            fs = layer.refine(documents[d], base[d], prepared) if layer else base[d]
-            found[d] = judge.refine(documents[d], fs, by_id)
+        for k, d in enumerate(docs, 1):
+            alone[d] = layer.refine(documents[d], base[d], prepared) if layer else base[d]
+            found[d] = judge.refine(documents[d], alone[d], by_id)
+            print(f"judged {k}/{len(docs)}: {d}", file=sys.stderr, flush=True)
     finally:
         judge.close()
     print(f"\n{judge.stats.summary()}")
-    return report(f"rules + layer + LLM judge {model_name}, dev (the layer saw these labels)", rows_of(dev, labels, found))
+    if judge.stats.reasons:
+        print("  first reasons: " + "; ".join(judge.stats.reasons[:6]))
+    layer_rows, judge_rows = rows_of(docs, labels, alone), rows_of(docs, labels, found)
+    out = {"layer": report(f"rules + layer, {what}", layer_rows),
+           "judged": report(f"rules + layer + LLM judge {model_name} (scope {scope}), {what}", judge_rows),
+           "stats": {k: v for k, v in vars(judge.stats).items() if k != "reasons"}}
+    out["judged"]["evidence"] = evidence_at_quote(docs, labels, found)
+    out["judged_minus_layer"] = paired_difference(judge_rows, layer_rows)
+    print_difference("\njudge - layer", out["judged_minus_layer"])
+    return out
 
 
 def score_unseen(out: dict, key: str, what: str, train: list[str], docs: list[str], labels: dict,
@@ -323,9 +336,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dense", action="store_true", help="also the layer with embedding columns (dense.py; "
                                                          "needs rigorlab[embeddings], minutes)")
     ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--judge", default=None, help="also score the LLM judge at this OpenAI-compatible URL "
-                                                  "(on top of rules + shipped layer, dev documents)")
+    ap.add_argument("--judge", default=None, help="only score the LLM judge at this OpenAI-compatible URL, on "
+                                                  "top of rules + the shipped layer, paired against the layer alone "
+                                                  "(on the holdout documents with --holdout, else on dev)")
     ap.add_argument("--judge-model", default=None)
+    ap.add_argument("--judge-scope", default="all", choices=("all", "check"),
+                    help="ask about every finding, or only those the layer does not mark sure")
+    ap.add_argument("--judge-limit", type=int, default=0, help="judge only the first N documents (a slow model)")
     args = ap.parse_args(argv)
     sources = load_sources(ROOT)
     split = json.loads((ROOT / "splits.json").read_text(encoding="utf-8"))
@@ -337,6 +354,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.holdout and not holdout:
         print("eval_cards: splits.json lists no `holdout` documents", file=sys.stderr)
         return 2
+    if args.judge:
+        if not args.judge_model:
+            print("eval_cards: --judge needs --judge-model", file=sys.stderr)
+            return 2
+        docs = holdout if args.holdout else dev
+        docs = docs[: args.judge_limit] if args.judge_limit > 0 else docs
+        labels = load_labels(args.labels, docs)
+        documents, base = base_findings(docs, ROOT)
+        res = judged(args.judge, args.judge_model, docs, labels, documents, base, args.judge_scope,
+                     "holdout (never seen)" if args.holdout else "dev (the layer saw these labels)")
+        if args.json:
+            args.json.write_text(json.dumps({"judge": res}, indent=1) + "\n", encoding="utf-8")
+        return 0
     docs_needed = dev + (test if args.final else []) + (holdout if args.holdout else [])
     labels = load_labels(args.labels, docs_needed)
     documents, base = base_findings(docs_needed, ROOT)
@@ -373,8 +403,6 @@ def main(argv: list[str] | None = None) -> int:
         out["dense_minus_learned"] = paired_difference(dense_rows, learned_rows)
         print_difference("\ndense - rules", out["dense_minus_rules"])
         print_difference("dense - layer", out["dense_minus_learned"])
-    if args.judge:
-        out["judge"] = judged(args.judge, args.judge_model or "", dev, labels, documents, base)
     for flag, key, docs, what in ((args.final, "final", test, f"FINAL test split ({', '.join(split['test_families'])})"),
                                   (args.holdout, "holdout", holdout, "HOLDOUT batch")):
         if flag:

@@ -110,6 +110,12 @@ def test_invented_quote_rejected_verbatim_accepted_and_cache_hit(tmp_path, monke
 
     n_ind = len(fws[0].indicators)
     assert n_first == n_ind == stats1.asked                  # one request per indicator
+    # the schema is the strict subset hosted APIs accept: every field required, nothing else allowed
+    schema = scripted.requests[0]["response_format"]["json_schema"]["schema"]
+    assert sorted(schema["required"]) == sorted(schema["properties"]) == ["level", "quote", "reason"]
+    assert schema["additionalProperties"] is False
+    assert not any(k in p for p in schema["properties"].values() for k in ("default", "maxLength"))
+    assert scripted.requests[0]["max_tokens"] > 0 and scripted.requests[0]["temperature"] == 0
     # the invented quote is rejected: DDT-1.1 keeps the offline judge's level and evidence
     assert stats1.rejected == 1
     assert first["DDT-1.1"].level == offline["DDT-1.1"].level
@@ -130,6 +136,25 @@ def test_invented_quote_rejected_verbatim_accepted_and_cache_hit(tmp_path, monke
     assert SECRET.encode() not in cache.read_bytes()
     rows = sqlite3.connect(cache).execute("SELECT indicator, model FROM judgements").fetchall()
     assert len(rows) == n_ind and {m for _, m in rows} == {"scripted-model"}
+
+
+def test_scope_check_asks_only_about_findings_not_marked_sure(tmp_path):
+    fws = resolve_frameworks("ddt,aad")
+    offline = Auditor(fws).audit_document(_doc()).findings
+    sure = {f.id for f in offline if f.sure}
+    assert 0 < len(sure) < len(offline)                      # the card gives both kinds
+    scripted = Scripted()
+    with scripted as url:
+        judge = LLMJudge(url, "scripted-model", cache=tmp_path / "c.sqlite", scope="check")
+        judged = Auditor(fws, judge=judge).audit_document(_doc()).findings
+        judge.close()
+    asked = {r["messages"][-1]["content"].split()[1] for r in scripted.requests}
+    assert asked == {f.id for f in offline} - sure
+    assert judge.stats.kept_sure == len(sure) and judge.stats.asked == len(offline) - len(sure)
+    assert [(f.id, f.level, f.evidence) for f in judged if f.id in sure] == \
+        [(f.id, f.level, f.evidence) for f in offline if f.id in sure]
+    with pytest.raises(Exception, match="judge-scope"):
+        LLMJudge(url, "m", cache=tmp_path / "c.sqlite", scope="some")
 
 
 def test_unreachable_judge_falls_back_offline(tmp_path):

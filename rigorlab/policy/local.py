@@ -44,18 +44,21 @@ class Generation:
 
 @dataclass
 class SamplingParams:
-    """Per-row sampling: temperature 0 is greedy; seed None draws fresh entropy."""
+    """Per-row sampling: temperature 0 is greedy; seed None draws fresh entropy; a `json_schema`
+    constrains the answer to JSON following it (`structured.py`)."""
 
     temperature: float = 1.0
     top_p: float = 1.0
     max_tokens: int = 128
     seed: Optional[int] = None
     stop: list[str] = field(default_factory=list)
+    json_schema: Optional[dict] = None
 
     @classmethod
     def from_kwargs(cls, temperature: Optional[float] = None, top_p: Optional[float] = None,
                     max_tokens: Optional[int] = None, seed: Optional[int] = None,
-                    stop: Union[str, Sequence[str], None] = None) -> "SamplingParams":
+                    stop: Union[str, Sequence[str], None] = None, json_schema: Optional[dict] = None
+                    ) -> "SamplingParams":
         if temperature is not None and temperature < 0:
             raise UserError(f"temperature must be >= 0, got {temperature}")
         if top_p is not None and not 0 < top_p <= 1:
@@ -64,7 +67,7 @@ class SamplingParams:
             raise UserError(f"max_tokens must be >= 1, got {max_tokens}")
         stops = [stop] if isinstance(stop, str) else list(stop or [])
         return cls(1.0 if temperature is None else float(temperature), 1.0 if top_p is None else float(top_p),
-                   128 if max_tokens is None else int(max_tokens), seed, [s for s in stops if s])
+                   128 if max_tokens is None else int(max_tokens), seed, [s for s in stops if s], json_schema)
 
 
 class LocalModel:
@@ -131,6 +134,7 @@ class LocalModel:
         gens = [torch.Generator().manual_seed(r.seed if r.seed is not None else int.from_bytes(os.urandom(7), "little"))
                 for r in rows]
         out: list[list[int]] = [[] for _ in prompts]
+        constraints = self._constraints(rows, eos)
         texts: dict[int, str] = {}          # rows cut at a stop string
         finish = ["length"] * len(prompts)
         alive = list(range(len(prompts)))
@@ -144,6 +148,9 @@ class LocalModel:
                 logits = self.model(input_ids=step_ids, attention_mask=step_mask, position_ids=positions,
                                     use_cache=True, logits_to_keep=1, **{self._cache_kw: cache}
                                     ).logits[:, -1, :].float()
+                for j, i in enumerate(alive):
+                    if i in constraints:
+                        logits[j] = _only(logits[j], constraints[i].allowed(out[i]))
                 chosen = [_sample(logits[j], rows[i], gens[i]) for j, i in enumerate(alive)]
                 keep: list[int] = []
                 for j, i in enumerate(alive):
@@ -172,8 +179,21 @@ class LocalModel:
                 mask = torch.cat([mask, torch.ones((len(keep), 1), dtype=torch.long)], dim=1)
                 step_mask = mask
                 positions = mask.sum(-1, keepdim=True) - 1
-        return [Generation(texts[i] if i in texts else self.tokenizer.decode(out[i], skip_special_tokens=True),
+        gens = [Generation(texts[i] if i in texts else self.tokenizer.decode(out[i], skip_special_tokens=True),
                            finish[i], len(p), len(out[i])) for i, p in enumerate(prompts)]
+        for i in constraints:                    # the white space a schema allows after the JSON
+            gens[i].text = gens[i].text.strip()
+        return gens
+
+    def _constraints(self, rows: list[SamplingParams], eos: set[int]) -> dict[int, Any]:
+        """Row -> its JSON-schema constraint, for the rows that ask for one."""
+        if all(r.json_schema is None for r in rows):
+            return {}
+        from rigorlab.policy.structured import SchemaConstraint
+
+        vocab = min(len(self.tokenizer), int(self.model.config.vocab_size))
+        return {i: SchemaConstraint(r.json_schema, self.tokenizer, eos, vocab)
+                for i, r in enumerate(rows) if r.json_schema is not None}
 
     def _budget(self, prompt: list[int], params: SamplingParams) -> int:
         if self.max_positions and len(prompt) >= self.max_positions:
@@ -199,6 +219,18 @@ def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
 def _first_stop(text: str, stops: list[str]) -> Optional[int]:
     hits = [text.find(s) for s in stops if s in text]
     return min(hits) if hits else None
+
+
+def _only(logits: Any, allowed: list[int]) -> Any:
+    """The logits with every token outside `allowed` at -inf (none allowed: left as they are)."""
+    import torch
+
+    if not allowed:
+        return logits
+    kept = torch.full_like(logits, float("-inf"))
+    idx = torch.tensor(allowed, dtype=torch.long)
+    kept[idx] = logits[idx]
+    return kept
 
 
 def _sample(logits: Any, params: SamplingParams, gen: Any) -> int:

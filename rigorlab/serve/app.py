@@ -2,9 +2,11 @@
 
 Implements what red-teaming tools and OpenAI clients use: ``GET /v1/models``
 and non-streaming ``POST /v1/chat/completions`` with ``temperature``,
-``top_p``, ``max_tokens`` (or ``max_completion_tokens``), ``n``, ``seed`` and
-``stop``. Other OpenAI fields are accepted and ignored; ``stream: true`` is
-refused with 400, not silently answered in another shape.
+``top_p``, ``max_tokens`` (or ``max_completion_tokens``), ``n``, ``seed``,
+``stop`` and ``response_format`` (``json_object`` or ``json_schema``: the
+answer is constrained token by token to JSON of that schema, see
+``policy/structured.py``). Other OpenAI fields are accepted and ignored;
+``stream: true`` is refused with 400, not silently answered in another shape.
 
 Semantics worth knowing:
 - the server's system prompt (``--system-prompt``) is always the first
@@ -32,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rigorlab.errors import UserError
 from rigorlab.policy.local import LocalModel, SamplingParams
+from rigorlab.policy.structured import schema_of
 from rigorlab.serve.batcher import Batcher
 
 
@@ -61,6 +64,7 @@ class ChatRequest(BaseModel):
     n: int = Field(1, ge=1, le=64)
     seed: Optional[int] = None
     stop: Union[str, list[str], None] = None
+    response_format: Optional[dict[str, Any]] = None
     stream: bool = False
 
 
@@ -117,9 +121,10 @@ def create_app(model: LocalModel, model_name: Optional[str] = None, system_promp
         if system_prompt:
             conv = [{"role": "system", "content": system_prompt}, *conv]
         try:
+            schema = schema_of(req.response_format)
             params = [SamplingParams.from_kwargs(req.temperature, req.top_p,
                                                  req.max_completion_tokens or req.max_tokens or default_max_tokens,
-                                                 None if req.seed is None else req.seed + i, req.stop)
+                                                 None if req.seed is None else req.seed + i, req.stop, schema)
                       for i in range(req.n)]
             gens = await asyncio.wrap_future(batcher.submit([conv] * req.n, params))
         except UserError as exc:

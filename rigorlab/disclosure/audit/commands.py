@@ -66,6 +66,9 @@ def audit(
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="Model name the --judge endpoint serves."),
     judge_key_env: str = typer.Option("RIGORLAB_JUDGE_API_KEY", "--judge-key-env",
                                       help="NAME of the environment variable holding the judge's API key (never written)."),
+    judge_scope: str = typer.Option("all", "--judge-scope",
+                                    help="Which findings the LLM judge is asked about: all, or check (only those "
+                                         "the learned layer does not mark sure; sure ones stand)."),
     judge_cache: Optional[Path] = typer.Option(None, "--judge-cache",
                                                help="SQLite cache of judgements (default ~/.cache/rigorlab/judge.sqlite)."),
     terms: bool = typer.Option(True, "--terms/--no-terms",
@@ -87,9 +90,11 @@ def audit(
     if judge is not None or judge_model is not None:
         if not (judge and judge_model):
             raise UserError("--judge and --judge-model go together: give the endpoint URL and the model name.")
+        if judge_scope not in ("all", "check"):
+            raise UserError(f"--judge-scope {judge_scope!r} is not one of: all, check.")
         from rigorlab.disclosure.audit.llm_judge import LLMJudge
 
-        llm = LLMJudge(judge, judge_model, cache=judge_cache, key_env=judge_key_env,
+        llm = LLMJudge(judge, judge_model, cache=judge_cache, key_env=judge_key_env, scope=judge_scope,
                        frameworks_version={f.id: str(f.version) for f in frameworks})
     try:
         run = Auditor(frameworks, exemplars=learned, judge=llm, terms=terms, dense=dense).audit_paths(paths)

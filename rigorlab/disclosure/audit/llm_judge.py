@@ -61,8 +61,17 @@ class Judgement(BaseModel):
     reason: str = Field("", description="one sentence")
 
 
-RESPONSE_SCHEMA = {"type": "json_schema", "json_schema": {"name": "judgement", "strict": True,
-                                                          "schema": Judgement.model_json_schema()}}
+# Sent as `response_format`: the subset every schema-enforcing API accepts in strict mode (OpenAI
+# refuses optional fields or a missing additionalProperties: false there); no length limits, which
+# strict modes reject, so an answer's length is bounded by ANSWER_TOKENS instead.
+RESPONSE_SCHEMA = {"type": "json_schema", "json_schema": {"name": "judgement", "strict": True, "schema": {
+    "type": "object", "additionalProperties": False, "required": ["level", "quote", "reason"],
+    "properties": {
+        "level": {"type": "string", "enum": ["disclosed", "vague", "absent"]},
+        "quote": {"type": "string", "description": Judgement.model_fields["quote"].description},
+        "reason": {"type": "string", "description": Judgement.model_fields["reason"].description},
+    }}}}
+ANSWER_TOKENS = 400
 
 
 @dataclass
@@ -74,12 +83,14 @@ class JudgeStats:
     accepted: int = 0
     rejected: int = 0        # quote not found verbatim (or absent with a quote / level without one)
     failed: int = 0          # transport error or an answer that is not the schema
+    kept_sure: int = 0       # scope "check": findings the learned layer marks sure, not asked
     reasons: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (f"LLM judge: {self.accepted} judgement(s) accepted, {self.rejected} rejected (quote not in the "
-                f"document), {self.failed} failed; {self.cached} from the cache, {self.asked} asked; rejected "
-                "and failed ones fall back to the offline judge")
+                f"document), {self.failed} failed; {self.cached} from the cache, {self.asked} asked"
+                + (f", {self.kept_sure} sure finding(s) not asked" if self.kept_sure else "")
+                + "; rejected and failed ones fall back to the offline judge")
 
 
 def normalise(text: str) -> str:
@@ -154,7 +165,9 @@ class LLMJudge:
 
     def __init__(self, url: str, model: str, cache: str | os.PathLike | None = None,
                  key_env: str = DEFAULT_KEY_ENV, timeout_s: float = 60.0, max_retries: int = 3,
-                 frameworks_version: dict[str, str] | None = None) -> None:
+                 frameworks_version: dict[str, str] | None = None, scope: str = "all") -> None:
+        """`scope`: "all" asks about every finding; "check" only about those the learned layer does
+        not mark sure (a finding without a mark, as with --rules-only, is asked)."""
         try:
             import httpx
         except ImportError:
@@ -163,6 +176,9 @@ class LLMJudge:
             raise UserError(f"--judge {url!r} is not an http(s) URL (e.g. http://127.0.0.1:8000/v1).")
         if not model.strip():
             raise UserError("--judge-model is empty: name the model the endpoint serves.")
+        if scope not in ("all", "check"):
+            raise UserError(f"--judge-scope {scope!r} is not one of: all, check.")
+        self.scope = scope
         self.url = url.rstrip("/") + "/chat/completions"
         self.model = model
         headers = {"Content-Type": "application/json"}
@@ -202,7 +218,7 @@ class LLMJudge:
         body = "\n\n".join(f"[passage {k + 1}]\n{p[:PASSAGE_CHARS]}" for k, p in enumerate(passages))
         user = (f"Indicator {indicator.id} ({indicator.title}): {indicator.question}\n"
                 f"Disclosed when: {indicator.disclosed_when}\n\nPassages of the document:\n{body}")
-        payload = {"model": self.model, "temperature": 0, "response_format": RESPONSE_SCHEMA,
+        payload = {"model": self.model, "temperature": 0, "max_tokens": ANSWER_TOKENS, "response_format": RESPONSE_SCHEMA,
                    "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]}
         data = self._post(payload)
         content = data["choices"][0]["message"]["content"]
@@ -218,6 +234,10 @@ class LLMJudge:
         for f in findings:
             prep = prepared.get((f.framework, f.id))
             if prep is None:
+                out.append(f)
+                continue
+            if self.scope == "check" and f.sure:
+                self.stats.kept_sure += 1
                 out.append(f)
                 continue
             ind = prep.indicator
