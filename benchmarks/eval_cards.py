@@ -231,7 +231,7 @@ def report(name: str, rows: list[tuple[str, str, str, str]]) -> dict:
 
 
 def judged(url: str, model_name: str, docs: list[str], labels: dict, documents: dict, base: dict,
-           scope: str = "all", what: str = "dev (the layer saw these labels)") -> dict:
+           scope: str = "all", what: str = "dev (the layer saw these labels)", timeout_s: float = 120.0) -> dict:
     """The LLM judge on top of the shipped layer, paired against the layer alone on the same items.
     On `holdout` documents neither the layer nor anything else here saw their labels."""
     from rigorlab.disclosure.audit.exemplars import load_exemplar_model
@@ -239,7 +239,7 @@ def judged(url: str, model_name: str, docs: list[str], labels: dict, documents: 
 
     prepared = prepared_ddt_aad()
     layer = load_exemplar_model()
-    judge = LLMJudge(url, model_name, scope=scope)
+    judge = LLMJudge(url, model_name, scope=scope, timeout_s=timeout_s)
     by_id = {(p.framework, p.indicator.id): p for p in prepared}
     alone, found = {}, {}
     try:
@@ -342,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--judge-model", default=None)
     ap.add_argument("--judge-scope", default="all", choices=("all", "check"),
                     help="ask about every finding, or only those the layer does not mark sure")
+    ap.add_argument("--judge-timeout", type=float, default=120.0, help="seconds to wait for one judgement")
     ap.add_argument("--judge-limit", type=int, default=0, help="judge only the first N documents (a slow model)")
     args = ap.parse_args(argv)
     sources = load_sources(ROOT)
@@ -363,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         labels = load_labels(args.labels, docs)
         documents, base = base_findings(docs, ROOT)
         res = judged(args.judge, args.judge_model, docs, labels, documents, base, args.judge_scope,
-                     "holdout (never seen)" if args.holdout else "dev (the layer saw these labels)")
+                     "holdout (never seen)" if args.holdout else "dev (the layer saw these labels)", args.judge_timeout)
         if args.json:
             args.json.write_text(json.dumps({"judge": res}, indent=1) + "\n", encoding="utf-8")
         return 0

@@ -179,11 +179,11 @@ class LocalModel:
                 mask = torch.cat([mask, torch.ones((len(keep), 1), dtype=torch.long)], dim=1)
                 step_mask = mask
                 positions = mask.sum(-1, keepdim=True) - 1
-        gens = [Generation(texts[i] if i in texts else self.tokenizer.decode(out[i], skip_special_tokens=True),
-                           finish[i], len(p), len(out[i])) for i, p in enumerate(prompts)]
+        results = [Generation(texts[i] if i in texts else self.tokenizer.decode(out[i], skip_special_tokens=True),
+                              finish[i], len(p), len(out[i])) for i, p in enumerate(prompts)]
         for i in constraints:                    # the white space a schema allows after the JSON
-            gens[i].text = gens[i].text.strip()
-        return gens
+            results[i].text = results[i].text.strip()
+        return results
 
     def _constraints(self, rows: list[SamplingParams], eos: set[int]) -> dict[int, Any]:
         """Row -> its JSON-schema constraint, for the rows that ask for one."""

@@ -69,6 +69,8 @@ def audit(
     judge_scope: str = typer.Option("all", "--judge-scope",
                                     help="Which findings the LLM judge is asked about: all, or check (only those "
                                          "the learned layer does not mark sure; sure ones stand)."),
+    judge_timeout: float = typer.Option(120.0, "--judge-timeout",
+                                        help="Seconds to wait for one judgement (a local model on a CPU needs minutes)."),
     judge_cache: Optional[Path] = typer.Option(None, "--judge-cache",
                                                help="SQLite cache of judgements (default ~/.cache/rigorlab/judge.sqlite)."),
     terms: bool = typer.Option(True, "--terms/--no-terms",
@@ -90,11 +92,14 @@ def audit(
     if judge is not None or judge_model is not None:
         if not (judge and judge_model):
             raise UserError("--judge and --judge-model go together: give the endpoint URL and the model name.")
+        if not judge_timeout > 0:
+            raise UserError(f"--judge-timeout must be > 0 seconds, got {judge_timeout}.")
         if judge_scope not in ("all", "check"):
             raise UserError(f"--judge-scope {judge_scope!r} is not one of: all, check.")
         from rigorlab.disclosure.audit.llm_judge import LLMJudge
 
         llm = LLMJudge(judge, judge_model, cache=judge_cache, key_env=judge_key_env, scope=judge_scope,
+                       timeout_s=judge_timeout,
                        frameworks_version={f.id: str(f.version) for f in frameworks})
     try:
         run = Auditor(frameworks, exemplars=learned, judge=llm, terms=terms, dense=dense).audit_paths(paths)

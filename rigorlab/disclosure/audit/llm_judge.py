@@ -71,7 +71,7 @@ RESPONSE_SCHEMA = {"type": "json_schema", "json_schema": {"name": "judgement", "
         "quote": {"type": "string", "description": Judgement.model_fields["quote"].description},
         "reason": {"type": "string", "description": Judgement.model_fields["reason"].description},
     }}}}
-ANSWER_TOKENS = 400
+ANSWER_TOKENS = 300
 
 
 @dataclass
@@ -164,7 +164,7 @@ class LLMJudge:
     """Asks an OpenAI-compatible endpoint about each finding; keeps the offline finding on any doubt."""
 
     def __init__(self, url: str, model: str, cache: str | os.PathLike | None = None,
-                 key_env: str = DEFAULT_KEY_ENV, timeout_s: float = 60.0, max_retries: int = 3,
+                 key_env: str = DEFAULT_KEY_ENV, timeout_s: float = 120.0, max_retries: int = 3,
                  frameworks_version: dict[str, str] | None = None, scope: str = "all") -> None:
         """`scope`: "all" asks about every finding; "check" only about those the learned layer does
         not mark sure (a finding without a mark, as with --rules-only, is asked)."""
