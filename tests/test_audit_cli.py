@@ -105,8 +105,12 @@ def test_user_errors_exit_2_with_one_line(card: Path, tmp_path: Path, capsys):
     assert main(["audit", str(card), "--format", "pdf"]) == 2
     assert main(["audit", str(card), "--format", "csv"]) == 2
     assert main(["audit", str(card), "--compare", "--agenda"]) == 2
+    judge = ["--judge", "http://127.0.0.1:9/v1", "--judge-model", "m", "--judge-cache", str(tmp_path / "c.sqlite")]
+    assert main(["audit", str(card), *judge, "--judge-scope", "some"]) == 2
+    assert main(["audit", str(card), *judge, "--judge-timeout", "0"]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("rigorlab: error:")]
-    assert len(err) == 5
+    assert len(err) == 7
+    assert "--judge-scope 'some'" in err[5] and "--judge-timeout" in err[6]
     assert not list(tmp_path.glob("*.tmp"))
 
 

@@ -214,3 +214,14 @@ def test_response_format_mistakes_are_400_naming_the_field(server):
     assert r.status_code == 400 and "response_format.json_schema.schema" in r.json()["error"]["message"]
     text = _post(srv.url, temperature=0, max_tokens=8, response_format={"type": "text"}).json()
     assert text["choices"][0]["finish_reason"] in ("stop", "length")                # plain text as before
+
+
+def test_schema_of_reads_each_response_format_type():
+    from rigorlab.policy.structured import schema_of
+
+    assert schema_of(None) is None and schema_of({"type": "text"}) is None
+    assert schema_of({"type": "json_object"}) == {"type": "object"}
+    spec = {"type": "json_schema", "json_schema": {"name": "s", "schema": LEVEL_SCHEMA}}
+    assert schema_of(spec) == LEVEL_SCHEMA
+    with pytest.raises(UserError, match="response_format.type"):
+        schema_of({"type": "grammar"})
