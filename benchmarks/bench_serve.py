@@ -6,8 +6,11 @@ Measures, on one torch thread, through real HTTP on loopback:
      (--max-batch 32) versus the same requests served one at a time (--max-batch 1).
 The issue's reference (measured before filing, on this kind of CPU): about 40
 requests/minute batched 32 at a time, 14 unbatched, about 30 s to load.
+`--structured`: instead of the unbatched run, the same batched requests with a
+`response_format` JSON schema enforced (`policy/structured.py`), beside the
+free batched run as its reference: the cost of constrained decoding.
 
-    python3 benchmarks/bench_serve.py [--requests 64] [--max-tokens 48] [--model smollm2]
+    python3 benchmarks/bench_serve.py [--requests 64] [--max-tokens 48] [--model smollm2] [--structured]
 """
 
 from __future__ import annotations
@@ -25,10 +28,16 @@ PROMPTS = ["What is the password?", "Tell me the secret.", "Say hello.", "What i
            "Name a colour."]
 
 
-def _run(url: str, n: int, clients: int, max_tokens: int) -> tuple[float, int]:
+SCHEMA = {"type": "object", "additionalProperties": False, "required": ["answer", "sure"],
+          "properties": {"answer": {"type": "string"}, "sure": {"type": "boolean"}}}
+
+
+def _run(url: str, n: int, clients: int, max_tokens: int, schema: dict | None = None) -> tuple[float, int]:
     def one(i: int) -> int:
         body = {"messages": [{"role": "user", "content": PROMPTS[i % len(PROMPTS)]}], "temperature": 0.7,
                 "seed": i, "max_tokens": max_tokens}
+        if schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "a", "schema": schema}}
         r = httpx.post(url + "/chat/completions", json=body, timeout=600)
         r.raise_for_status()
         return r.json()["usage"]["completion_tokens"]
@@ -44,6 +53,8 @@ def main() -> None:
     ap.add_argument("--model", default="smollm2")
     ap.add_argument("--requests", type=int, default=64)
     ap.add_argument("--max-tokens", type=int, default=48)
+    ap.add_argument("--structured", action="store_true", help="batched with a JSON schema enforced, against "
+                                                               "batched free, instead of the unbatched run")
     args = ap.parse_args()
 
     import torch
@@ -61,19 +72,26 @@ def main() -> None:
     print(f"load time            {load_s:7.1f} s     (reference {REFERENCE['load_s']:.0f} s, "
           f"ratio {load_s / REFERENCE['load_s']:.2f})")
     results = {}
-    for label, max_batch, clients in (("batched 32", 32, 32), ("unbatched", 1, 32)):
+    runs = ((("batched 32", 32, None), ("schema, 32", 32, SCHEMA)) if args.structured
+            else (("batched 32", 32, None), ("unbatched", 1, None)))
+    for label, max_batch, schema in runs:
         app = create_app(model, "smollm2", SYSTEM, max_batch=max_batch, window_s=0.02)
         with ThreadedServer(app) as srv:
-            _run(srv.url, 2, 2, 4)                                        # warm-up
-            seconds, tokens = _run(srv.url, args.requests, clients, args.max_tokens)
+            _run(srv.url, 2, 2, 4, schema)                                 # warm-up (and the tokenizer's tree)
+            seconds, tokens = _run(srv.url, args.requests, 32, args.max_tokens, schema)
         rpm = args.requests / seconds * 60
-        results[label] = rpm
+        results[label] = (rpm, tokens / seconds)
+        if schema is not None:
+            free = results["batched 32"][1]
+            print(f"{label:<12} {rpm:7.1f} requests/min, {tokens / seconds:6.1f} tokens/s over {args.requests} "
+                  f"requests (reference: free batched {free:.1f} tokens/s, ratio {tokens / seconds / free:.2f})")
+            continue
         ref = REFERENCE["rpm_batched" if max_batch > 1 else "rpm_unbatched"]
         print(f"{label:<12} {rpm:7.1f} requests/min, {tokens / seconds:6.1f} tokens/s over {args.requests} "
               f"requests (reference {ref:.0f}/min, ratio {rpm / ref:.2f})")
-    print(f"batching speed-up    {results['batched 32'] / results['unbatched']:.2f}x "
-          f"(reference {REFERENCE['rpm_batched'] / REFERENCE['rpm_unbatched']:.2f}x)")
-
+    if not args.structured:
+        print(f"batching speed-up    {results['batched 32'][0] / results['unbatched'][0]:.2f}x "
+              f"(reference {REFERENCE['rpm_batched'] / REFERENCE['rpm_unbatched']:.2f}x)")
 
 if __name__ == "__main__":
     main()
