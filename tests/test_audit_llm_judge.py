@@ -174,3 +174,37 @@ def test_bad_judge_arguments_are_user_errors(tmp_path):
         LLMJudge("127.0.0.1:8000", "m", cache=tmp_path / "c.sqlite")
     with pytest.raises(UserError, match="judge-model"):
         LLMJudge("http://127.0.0.1:8000/v1", " ", cache=tmp_path / "c.sqlite")
+
+
+def test_judge_through_rigorlab_serve_gets_schema_valid_answers(tmp_path):
+    """End to end against `rigorlab serve` (a real model behind real HTTP on loopback): a random-weight
+    model never writes JSON by itself, yet with the judge's `response_format` enforced by the server every
+    answer is the schema (none fails), and its levels without a verbatim quote are all rejected."""
+    pytest.importorskip("lmformatenforcer")
+    from rigorlab.config import TinyModelConfig
+    from rigorlab.policy.local import load_local
+    from rigorlab.policy.model import build_tiny_model
+    from rigorlab.policy.tokenizer import build_char_tokenizer
+    from rigorlab.redteam.secret_keeper import CHAT_TEMPLATE
+    from rigorlab.serve.app import create_app
+    from rigorlab.serve.server import ThreadedServer
+
+    tok = build_char_tokenizer()
+    tok.chat_template = CHAT_TEMPLATE
+    arch = TinyModelConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                           max_position_embeddings=4096)
+    build_tiny_model(arch, tok, seed=0).save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    fws = resolve_frameworks("ddt")
+    offline = Auditor(fws).audit_document(_doc()).findings
+    with ThreadedServer(create_app(load_local(tmp_path / "m"), "tiny", window_s=0.01)) as srv:
+        judge = LLMJudge(srv.url, "tiny", cache=tmp_path / "c.sqlite")
+        judged = Auditor(fws, judge=judge).audit_document(_doc()).findings
+        judge.close()
+    answers = [json.loads(a) for (a,) in sqlite3.connect(tmp_path / "c.sqlite").execute("SELECT answer FROM judgements")]
+    assert judge.stats.asked == len(fws[0].indicators) == len(answers) and judge.stats.failed == 0
+    assert all(set(a) == {"level", "quote", "reason"} and a["level"] in ("disclosed", "vague", "absent")
+               for a in answers)
+    assert judge.stats.accepted + judge.stats.rejected == judge.stats.asked
+    kept = [f for f, g in zip(judged, offline) if (f.level, f.evidence) == (g.level, g.evidence)]
+    assert len(kept) >= judge.stats.rejected                     # a rejected answer leaves the offline finding
