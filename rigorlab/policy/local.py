@@ -79,6 +79,7 @@ class LocalModel:
         self.name = name
         self.has_template = bool(getattr(tokenizer, "chat_template", None))
         self.max_positions = int(getattr(model.config, "max_position_embeddings", 0) or 0)
+        self._schema_tokens: Any = None      # lm-format-enforcer's view of the tokenizer, on first use
         import inspect
 
         # transformers 5.x renames `past_key_values` to `cache`; use whichever this version takes
@@ -189,10 +190,12 @@ class LocalModel:
         """Row -> its JSON-schema constraint, for the rows that ask for one."""
         if all(r.json_schema is None for r in rows):
             return {}
-        from rigorlab.policy.structured import SchemaConstraint
+        from rigorlab.policy.structured import SchemaConstraint, tokenizer_data
 
-        vocab = min(len(self.tokenizer), int(self.model.config.vocab_size))
-        return {i: SchemaConstraint(r.json_schema, self.tokenizer, eos, vocab)
+        if self._schema_tokens is None:
+            vocab = min(len(self.tokenizer), int(self.model.config.vocab_size))
+            self._schema_tokens = tokenizer_data(self.tokenizer, eos, vocab)
+        return {i: SchemaConstraint(r.json_schema, self._schema_tokens)
                 for i, r in enumerate(rows) if r.json_schema is not None}
 
     def _budget(self, prompt: list[int], params: SamplingParams) -> int:

@@ -13,12 +13,10 @@ own transformers integration does not import under transformers 5.
 
 from __future__ import annotations
 
-import json
+import copy
 from typing import Any, Optional
 
 from rigorlab.errors import UserError
-
-_TOKENIZER_DATA: dict[int, Any] = {}       # id(tokenizer) -> TokenEnforcerTokenizerData (built in seconds, kept)
 
 
 def _enforcer_lib() -> Any:
@@ -30,8 +28,8 @@ def _enforcer_lib() -> Any:
 
 
 def schema_of(response_format: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
-    """The JSON schema a `response_format` asks for: None for plain text, {} for any JSON object.
-    Raises UserError naming the field at fault."""
+    """The JSON schema a `response_format` asks for: None for plain text, {"type": "object"} for any
+    JSON object. Raises UserError naming the field at fault."""
     if response_format is None:
         return None
     kind = response_format.get("type")
@@ -53,7 +51,7 @@ def parser_for(schema: dict[str, Any]) -> Any:
     """A fresh character-level parser of JSON following `schema`."""
     lib = _enforcer_lib()
     try:
-        return lib.JsonSchemaParser(json.loads(json.dumps(schema)))
+        return lib.JsonSchemaParser(copy.deepcopy(schema))      # the caller's schema stays untouched
     except Exception as exc:                  # noqa: BLE001 - pydantic and the parser raise many kinds
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"response_format.json_schema.schema is not a schema this server can enforce: {first}") from None
@@ -61,35 +59,34 @@ def parser_for(schema: dict[str, Any]) -> Any:
 
 def tokenizer_data(tokenizer: Any, eos_ids: set[int], vocab_size: int) -> Any:
     """What lm-format-enforcer needs to know of a tokenizer: each regular token's text, and whether it
-    starts a word (decoded after a fixed token, the way the library's own integrations find out)."""
-    key = id(tokenizer)
-    if key not in _TOKENIZER_DATA:
-        from lmformatenforcer.tokenenforcer import TokenEnforcerTokenizerData
+    starts a word (decoded after a fixed token, the way the library's own integrations find out).
+    About a second for a 49k vocabulary: build it once per model (`LocalModel` keeps it)."""
+    from lmformatenforcer.tokenenforcer import TokenEnforcerTokenizerData
 
-        special = set(getattr(tokenizer, "all_special_ids", ()) or ())
-        zero = tokenizer.encode("0", add_special_tokens=False)[-1]
-        regular = []
-        for tok in range(vocab_size):
-            if tok in special:
-                continue
-            after_zero = tokenizer.decode([zero, tok])[1:]
-            alone = tokenizer.decode([tok])
-            regular.append((tok, after_zero, len(after_zero) > len(alone)))
+    special = set(getattr(tokenizer, "all_special_ids", ()) or ())
+    zero = tokenizer.encode("0", add_special_tokens=False)[-1]
+    regular = []
+    for tok in range(vocab_size):
+        if tok in special:
+            continue
+        after_zero = tokenizer.decode([zero, tok])[1:]
+        alone = tokenizer.decode([tok])
+        regular.append((tok, after_zero, len(after_zero) > len(alone)))
 
-        def decode(tokens: list[int]) -> str:
-            return tokenizer.decode(tokens).rstrip("\ufffd")
+    def decode(tokens: list[int]) -> str:
+        return tokenizer.decode(tokens).rstrip("\ufffd")
 
-        _TOKENIZER_DATA[key] = TokenEnforcerTokenizerData(regular, decode, sorted(eos_ids), False, vocab_size)
-    return _TOKENIZER_DATA[key]
+    return TokenEnforcerTokenizerData(regular, decode, sorted(eos_ids), False, vocab_size)
 
 
 class SchemaConstraint:
     """The tokens a row may take next so that its text stays a prefix of JSON following the schema."""
 
-    def __init__(self, schema: dict[str, Any], tokenizer: Any, eos_ids: set[int], vocab_size: int) -> None:
+    def __init__(self, schema: dict[str, Any], tokens: Any) -> None:
+        """`tokens`: the model's `tokenizer_data`."""
         from lmformatenforcer import TokenEnforcer
 
-        self.enforcer = TokenEnforcer(tokenizer_data(tokenizer, eos_ids, vocab_size), parser_for(schema))
+        self.enforcer = TokenEnforcer(tokens, parser_for(schema))
 
     def allowed(self, generated: list[int]) -> list[int]:
         """Allowed next tokens after `generated` (an end-of-sequence token once the JSON is complete)."""
