@@ -12,7 +12,8 @@ OpenAI-compatible `/chat/completions` endpoint (vLLM, llama.cpp server, Ollama,
 a hosted API) with a JSON schema for the answer {level, quote, reason}. The API
 key, if any, is read from an environment variable and never written anywhere.
 Judgements are cached in SQLite keyed by (SHA-256 of the document text,
-indicator, framework version, model), so re-auditing a document costs nothing.
+indicator, framework version with the judge's PROTOCOL, model), so re-auditing a
+document costs nothing and a changed prompt or schema asks again.
 Transport failures (connection refused, 429, 5xx, timeouts) are retried with
 exponential back-off (tenacity); a judge that still fails falls back offline,
 counted in `JudgeStats.failed`.
@@ -45,8 +46,8 @@ SYSTEM = (
     "specific, checkable fact the indicator asks for (a name, a number with its unit, a date, a named "
     "procedure, a link to the thing itself); vague = the topic is addressed without such a fact; "
     "absent = nothing in the passages addresses it. For disclosed or vague, `quote` must be copied "
-    "character for character from the passages (the shortest span that proves the level); for absent "
-    "it is empty. Reply with JSON only."
+    "character for character from a passage's text, not from its (section: ...) line (the shortest span "
+    "that proves the level); for absent it is empty. Reply with JSON only."
 )
 _WS = re.compile(r"\s+")
 
@@ -72,6 +73,7 @@ RESPONSE_SCHEMA = {"type": "json_schema", "json_schema": {"name": "judgement", "
         "reason": {"type": "string", "description": Judgement.model_fields["reason"].description},
     }}}}
 ANSWER_TOKENS = 300
+PROTOCOL = 2      # the prompt and schema's version, part of the cache key: a changed question is asked again
 
 
 @dataclass
@@ -145,7 +147,7 @@ def retrieve(doc: Document, index: PassageIndex, prep: Any, finding: Finding, k:
 
     answer = doc.answer_for(prep.indicator.id, prep.indicator.title)
     if answer is not None:
-        return [" > ".join(doc.passages[j].heading_path) + "\n" + doc.passages[j].text for j in answer[:k]]
+        return [_shown(doc.passages[j]) for j in answer[:k]]
     kw = index.keyword_evidence(prep.query)
     bm = index.bm25(prep.query)
     score = kw + bm / max(float(bm.max()), 1e-9) if len(bm) else kw
@@ -153,7 +155,13 @@ def retrieve(doc: Document, index: PassageIndex, prep: Any, finding: Finding, k:
     lines = (finding.location or {}).get("lines")
     first = [j for j, p in enumerate(doc.passages) if lines and p.line_start == lines[0]]
     picked = list(dict.fromkeys(first + order))[:k]
-    return [" > ".join(doc.passages[j].heading_path) + "\n" + doc.passages[j].text for j in picked]
+    return [_shown(doc.passages[j]) for j in picked]
+
+
+def _shown(passage: Any) -> str:
+    """A passage as the judge sees it: its section named apart, so that the quote comes from the text."""
+    section = " > ".join(passage.heading_path)
+    return (f"(section: {section})\n" if section else "") + passage.text
 
 
 class _Retryable(Exception):
@@ -215,7 +223,7 @@ class LLMJudge:
 
     def ask(self, indicator: Any, passages: list[str]) -> Judgement:
         """One judgement (raises on transport failure or an answer outside the schema)."""
-        body = "\n\n".join(f"[passage {k + 1}]\n{p[:PASSAGE_CHARS]}" for k, p in enumerate(passages))
+        body = "\n\n".join(f"[passage {k + 1}] {p[:PASSAGE_CHARS]}" for k, p in enumerate(passages))
         user = (f"Indicator {indicator.id} ({indicator.title}): {indicator.question}\n"
                 f"Disclosed when: {indicator.disclosed_when}\n\nPassages of the document:\n{body}")
         payload = {"model": self.model, "temperature": 0, "max_tokens": ANSWER_TOKENS, "response_format": RESPONSE_SCHEMA,
@@ -244,7 +252,7 @@ class LLMJudge:
             if doc.answer_for(ind.id, ind.title) == ():
                 out.append(f)                       # an empty answer in a questionnaire: nothing to ask
                 continue
-            key = (doc_hash, f.id, f"{f.framework}@{self.versions.get(f.framework, '')}", self.model)
+            key = (doc_hash, f.id, f"{f.framework}@{self.versions.get(f.framework, '')}+judge{PROTOCOL}", self.model)
             answer = self.cache.get(key)
             if answer is not None:
                 self.stats.cached += 1
