@@ -71,12 +71,14 @@ def test_split_holds_out_whole_families():
         batch = set(split[key])
         assert len(batch) == n and batch <= dev
         assert not {fam[d] for d in batch} & {fam[d] for d in set(fam) - batch}
-    # the held-out nineteenth and twentieth batches: new families too, never in the layer's training set
+    # the held-out nineteenth to twenty-first batches: new families too, never in the layer's training set
     # (test below); each listed apart as well, to be scored alone
-    assert len(holdout) == 19 and not {fam[d] for d in holdout} & {fam[d] for d in dev | test}
-    b19, b20 = set(split["holdout_batch19"]), set(split["holdout_batch20"])
-    assert len(b19) == 10 and len(b20) == 9 and b19 | b20 == holdout and not b19 & b20
-    assert not {fam[d] for d in b19} & {fam[d] for d in b20}
+    assert len(holdout) == 25 and not {fam[d] for d in holdout} & {fam[d] for d in dev | test}
+    batches = [set(split[f"holdout_batch{k}"]) for k in (19, 20, 21)]
+    assert [len(b) for b in batches] == [10, 9, 6] and set().union(*batches) == holdout
+    for i, a in enumerate(batches):
+        for b in batches[i + 1:]:
+            assert not a & b and not {fam[d] for d in a} & {fam[d] for d in b}
 
 
 def test_thresholds_are_chosen_on_training_rows_for_kappa_then_accuracy():
