@@ -111,5 +111,5 @@ def test_the_llm_judge_is_shown_only_the_indicators_own_answer() -> None:
     findings = {f.id: f for f in Auditor(resolve_frameworks("fmti-2025")).audit_document(doc).findings}
     index = PassageIndex(doc)
     shown = retrieve(doc, index, preps["Compute provider"], findings["Compute provider"])
-    assert len(shown) == 1 and shown[0].startswith("Compute provider\n") and "TPU v5p" in shown[0]
+    assert len(shown) == 1 and shown[0].startswith("(section: Compute provider)\n") and "TPU v5p" in shown[0]
     assert retrieve(doc, index, preps["Data size"], findings["Data size"]) == []     # its answer is empty

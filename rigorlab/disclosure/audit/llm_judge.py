@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rigorlab.disclosure.audit.document import Document
+from rigorlab.disclosure.audit.document import Document, Passage
 from rigorlab.disclosure.audit.judge import Finding
 from rigorlab.disclosure.audit.retrieval import PassageIndex
 from rigorlab.errors import UserError
@@ -158,7 +158,7 @@ def retrieve(doc: Document, index: PassageIndex, prep: Any, finding: Finding, k:
     return [_shown(doc.passages[j]) for j in picked]
 
 
-def _shown(passage: Any) -> str:
+def _shown(passage: Passage) -> str:
     """A passage as the judge sees it: its section named apart, so that the quote comes from the text."""
     section = " > ".join(passage.heading_path)
     return (f"(section: {section})\n" if section else "") + passage.text
