@@ -7,8 +7,9 @@ mostly answers in prose (SmolLM2-135M did on 48 of 48 audit questions), so
 instead of ignoring the field.
 
 The grammar work is lm-format-enforcer's (`JsonSchemaParser`, `TokenEnforcer`);
-rigorlab only describes its tokenizer to it, once per tokenizer: that library's
-own transformers integration does not import under transformers 5.
+rigorlab only describes its tokenizer to it, once per model (`LocalModel` keeps
+it): that library's own transformers integration does not import under
+transformers 5.
 """
 
 from __future__ import annotations

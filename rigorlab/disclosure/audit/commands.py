@@ -92,10 +92,6 @@ def audit(
     if judge is not None or judge_model is not None:
         if not (judge and judge_model):
             raise UserError("--judge and --judge-model go together: give the endpoint URL and the model name.")
-        if not judge_timeout > 0:
-            raise UserError(f"--judge-timeout must be > 0 seconds, got {judge_timeout}.")
-        if judge_scope not in ("all", "check"):
-            raise UserError(f"--judge-scope {judge_scope!r} is not one of: all, check.")
         from rigorlab.disclosure.audit.llm_judge import LLMJudge
 
         llm = LLMJudge(judge, judge_model, cache=judge_cache, key_env=judge_key_env, scope=judge_scope,

@@ -186,6 +186,8 @@ class LLMJudge:
             raise UserError("--judge-model is empty: name the model the endpoint serves.")
         if scope not in ("all", "check"):
             raise UserError(f"--judge-scope {scope!r} is not one of: all, check.")
+        if not timeout_s > 0:
+            raise UserError(f"--judge-timeout must be > 0 seconds, got {timeout_s}.")
         self.scope = scope
         self.url = url.rstrip("/") + "/chat/completions"
         self.model = model
